@@ -35,16 +35,26 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (problems.length) return { ok: false, problems };
 
   substituteEnv(doc, env, lineCounter, problems);
-  const raw: unknown = doc.toJS() ?? {};
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((issue) => toProblem(issue, doc, lineCounter)));
-  }
-  for (const { path, message } of crossCheck(raw)) {
-    problems.push({ path: path.join('.'), message, line: lineOf(doc, path, lineCounter) });
-  }
-  if (problems.length || !parsed.success) return { ok: false, problems: sortProblems(problems) };
+  const result = parseConfigObject(doc.toJS() ?? {}, (path, key) => lineOf(doc, path, lineCounter, key));
+  if (!result.ok || problems.length)
+    return { ok: false, problems: sortProblems([...problems, ...(result.ok ? [] : result.problems)]) };
+  return result;
+}
 
+/**
+ * Validates a config given as a plain object (the demo builds one in code). `lineOf` finds the
+ * line of a path when the object came from a file.
+ */
+export function parseConfigObject(
+  raw: unknown,
+  lineOfPath: (path: readonly PropertyKey[], key?: string) => number | undefined = () => undefined,
+): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => toProblem(issue, lineOfPath)));
+  for (const { path, message } of crossCheck(raw))
+    problems.push({ path: path.join('.'), message, line: lineOfPath(path) });
+  if (problems.length || !parsed.success) return { ok: false, problems: sortProblems(problems) };
   const config = parsed.data;
   const devices = config.devices.map((d) => ({ ...d, site: d.site ?? config.site }));
   return { ok: true, config: deepFreeze({ ...config, devices }) as Config };
@@ -132,16 +142,19 @@ function yamlPath(ancestors: readonly unknown[], node: Node): string {
   return parts.join('.');
 }
 
-function toProblem(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem {
+function toProblem(
+  issue: z.core.$ZodIssue,
+  lineOfPath: (path: readonly PropertyKey[], key?: string) => number | undefined,
+): ConfigProblem {
   const path = issue.path.map(String);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys')
-    message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union' && 'discriminator' in issue) message = `${issue.message}`;
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : issue.message;
   return {
     path: path.join('.'),
     message,
-    line: lineOf(doc, issue.path, lines, issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined),
+    line: lineOfPath(issue.path, issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined),
   };
 }
 

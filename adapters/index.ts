@@ -1,0 +1,40 @@
+import type { Clock } from '../gateway/clock.ts';
+import type { Config } from '../gateway/config/schema.ts';
+import type { Logger } from '../gateway/log.ts';
+import { MqttAdapter } from './mqtt/adapter.ts';
+import type { Adapter } from './types.ts';
+
+export type { Adapter, AdapterEvents } from './types.ts';
+
+export interface AdapterContext {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+}
+
+/**
+ * Protocol name → factory. An explicit map: no folder scanning, nothing loaded by name at run
+ * time. A protocol whose devices are absent from the config gets no adapter, except MQTT: the
+ * embedded broker always runs (users and bridges may connect to it).
+ */
+export const ADAPTERS: Record<string, (ctx: AdapterContext) => Adapter> = {
+  mqtt: (ctx) =>
+    new MqttAdapter({
+      config: ctx.config.mqtt,
+      devices: ctx.config.devices,
+      log: ctx.log.child({ module: 'mqtt' }),
+      clock: ctx.clock,
+    }),
+};
+
+export function createAdapters(ctx: AdapterContext): Adapter[] {
+  const used = new Set(ctx.config.devices.map((d) => d.protocol));
+  used.add('mqtt');
+  const adapters: Adapter[] = [];
+  for (const protocol of used) {
+    const factory = ADAPTERS[protocol];
+    if (factory) adapters.push(factory(ctx));
+    else ctx.log.warn({ protocol }, `no adapter for protocol "${protocol}" yet: its devices stay offline`);
+  }
+  return adapters;
+}

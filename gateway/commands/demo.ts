@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { createSimulatedCommunity } from '../../simulators/community.ts';
+import { generatePassword } from '../auth/password.ts';
+import { readEnv } from '../env.ts';
+import { createLogger } from '../log.ts';
+import { startGateway } from '../supervisor.ts';
+import { demoConfig } from './demo-config.ts';
+import { untilSignalled } from './run.ts';
+import { printAccess } from './start.ts';
+
+/**
+ * `cgw demo` (what `npm start` runs): the gateway with the built-in demo config, the embedded
+ * broker and store, and a simulated community publishing to it.
+ */
+export async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { speed: { type: 'string' }, seed: { type: 'string' } } });
+  const speed = values.speed ? Number(values.speed) : 1;
+  if (!Number.isFinite(speed) || speed <= 0) {
+    process.stderr.write(`cgw demo: --speed must be a positive number, not "${values.speed}"\n`);
+    return 1;
+  }
+  const env = readEnv();
+  // The demo always knows its admin password, so it can print it on every start.
+  const adminPassword = env.adminPassword ?? generatePassword();
+  const log = createLogger({ level: env.logLevel ?? 'warn' });
+  const gateway = await startGateway({ config: demoConfig(), env: { ...env, adminPassword }, log });
+  const community = createSimulatedCommunity({
+    config: gateway.config,
+    brokerUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    seed: values.seed ?? 'demo',
+    speed,
+    log: log.child({ module: 'simulator' }),
+  });
+  await community.start();
+  printAccess(
+    gateway.httpUrl,
+    gateway.mqttPort,
+    env.adminPassword ? undefined : adminPassword,
+    env.adminPassword !== undefined,
+  );
+  process.stdout.write(
+    `  simulated: ${gateway.config.devices.length} devices of site ${gateway.config.site}; Ctrl-C stops\n`,
+  );
+  return untilSignalled(log, async () => {
+    await community.stop();
+    await gateway.stop();
+  });
+}

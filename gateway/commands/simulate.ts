@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { createSimulatedCommunity } from '../../simulators/community.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { readEnv } from '../env.ts';
+import { createLogger } from '../log.ts';
+import { untilSignalled } from './run.ts';
+
+/**
+ * `cgw simulate --config F [--broker URL] [--seed S] [--speed N]`: every device of a gateway config
+ * comes to life against the configured broker (by default the gateway's own on 127.0.0.1).
+ */
+export async function simulate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      broker: { type: 'string' },
+      seed: { type: 'string' },
+      speed: { type: 'string' },
+      scenario: { type: 'string' },
+    },
+  });
+  if (!values.config) {
+    process.stderr.write('cgw simulate: --config FILE is required\n');
+    return 1;
+  }
+  if (values.scenario) {
+    process.stderr.write('cgw simulate: --scenario arrives with the scenario player (not built yet)\n');
+    return 2;
+  }
+  const env = readEnv();
+  const log = createLogger({ level: env.logLevel });
+  const config = loadConfigFile(values.config);
+  const brokerUrl = values.broker ?? `mqtt://127.0.0.1:${env.mqttPort ?? config.mqtt.port}`;
+  const speed = values.speed ? Number(values.speed) : 1;
+  const community = createSimulatedCommunity({
+    config,
+    brokerUrl,
+    seed: values.seed ?? 'simulate',
+    speed,
+    log,
+  });
+  await community.start();
+  process.stdout.write(`simulating ${config.devices.length} devices against ${brokerUrl}; Ctrl-C stops\n`);
+  return untilSignalled(log, () => community.stop());
+}

@@ -1,0 +1,49 @@
+import { configPathOf } from '../cli.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { readEnv } from '../env.ts';
+import { createLogger } from '../log.ts';
+import { startGateway } from '../supervisor.ts';
+import { untilSignalled } from './run.ts';
+
+/** `cgw start --config F`: the production run. */
+export async function start(args: string[]): Promise<number> {
+  const { config: path } = configPathOf(args);
+  if (!path) {
+    process.stderr.write('cgw start: --config FILE is required\n');
+    return 1;
+  }
+  const env = readEnv();
+  const log = createLogger({ level: env.logLevel });
+  const config = loadConfigFile(path);
+  const gateway = await startGateway({ config, env, log });
+  printAccess(
+    gateway.httpUrl,
+    gateway.mqttPort,
+    gateway.generatedAdminPassword,
+    env.adminPassword !== undefined,
+  );
+  return untilSignalled(log, () => gateway.stop());
+}
+
+/** The lines a person needs to reach the gateway, on stdout, apart from the JSON log. */
+export function printAccess(
+  httpUrl: string | undefined,
+  mqttPort: number,
+  generated: string | undefined,
+  fromEnv: boolean,
+): void {
+  const login = generated
+    ? `admin / ${generated}   (generated on first start and shown only now: note it)`
+    : fromEnv
+      ? 'admin / the password in CGW_ADMIN_PASSWORD'
+      : 'admin / the password printed on first start (delete admin.hash in the data directory for a new one)';
+  process.stdout.write(
+    [
+      `community-gateway is running`,
+      `  dashboard: ${httpUrl ?? '(HTTP off)'}`,
+      `  login:     ${login}`,
+      `  MQTT:      mqtt://127.0.0.1:${mqttPort}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createAdapters } from '../adapters/index.ts';
+import { MqttAdapter } from '../adapters/mqtt/adapter.ts';
+import type { Adapter } from '../adapters/types.ts';
+import { buildApp } from '../dashboard/app.ts';
+import { setupAuth } from './auth/users.ts';
+import { Bus } from './bus.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config/schema.ts';
+import { DeadLetterList } from './dead-letters.ts';
+import { applyEnv, type RuntimeEnv } from './env.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { Pipeline } from './pipeline.ts';
+import { Pseudonymiser } from './privacy.ts';
+import { DeviceRegistry } from './registry.ts';
+import { createSeriesStore } from './store/index.ts';
+import type { ComponentHealth, SeriesStore } from './store/series-store.ts';
+
+export interface GatewayOptions {
+  config: Config;
+  env: RuntimeEnv;
+  log?: Logger;
+  clock?: Clock;
+  /** Serve HTTP (default true). */
+  http?: boolean;
+  /** How often silent devices are looked for (default 1 s). */
+  silenceCheckMs?: number;
+}
+
+/** A running gateway: its parts, its addresses, and `stop()`. */
+export interface Gateway {
+  readonly config: Config;
+  readonly registry: DeviceRegistry;
+  readonly store: SeriesStore;
+  readonly bus: Bus;
+  readonly metrics: Metrics;
+  readonly deadLetters: DeadLetterList;
+  readonly mqtt: MqttAdapter;
+  readonly pipeline: Pipeline;
+  readonly mqttPort: number;
+  /** `http://127.0.0.1:8080`, or undefined when HTTP is off. */
+  readonly httpUrl: string | undefined;
+  /** Set on the first start without CGW_ADMIN_PASSWORD: print it once. */
+  readonly generatedAdminPassword: string | undefined;
+  health(): Record<string, ComponentHealth>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the parts in order (store, adapters and broker, HTTP) and stops them in reverse. A part
+ * that fails to start stops everything started before it.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = applyEnv(options.config, options.env);
+  const log = options.log ?? createLogger({ level: options.env.logLevel });
+  const clock = options.clock ?? systemClock;
+  const dataDir = resolve(options.env.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse().splice(0)) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const bus = new Bus((err, name) => log.error({ err, name }, 'bus listener failed'));
+    const metrics = new Metrics({ defaultMetrics: true });
+    const deadLetters = new DeadLetterList(1000);
+    const registry = new DeviceRegistry(config.devices, { bus, clock });
+    const store = createSeriesStore({
+      influx: config.influx,
+      store: config.store,
+      dataDir,
+      log: log.child({ module: 'store' }),
+      clock,
+    });
+    store.onBatchWritten = (_points, ms) => metrics.writeLatency.observe(ms / 1000);
+    await store.start();
+    stops.push(() => store.stop());
+
+    const pipeline = new Pipeline({
+      registry,
+      store,
+      bus,
+      metrics,
+      deadLetters,
+      privacy: Pseudonymiser.fromDataDir(dataDir),
+      log: log.child({ module: 'pipeline' }),
+      clock,
+    });
+    const adapters = createAdapters({ config, log, clock });
+    const mqtt = adapters.find((a): a is MqttAdapter => a instanceof MqttAdapter)!;
+    for (const adapter of adapters) {
+      const detach = pipeline.attach(adapter);
+      await adapter.start();
+      stops.push(async () => {
+        await adapter.stop();
+        detach();
+      });
+    }
+
+    const timer = setInterval(() => pipeline.checkSilence(), options.silenceCheckMs ?? 1000);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+
+    const health = (): Record<string, ComponentHealth> => ({
+      broker: { state: 'up', detail: `${mqtt.broker.connectedClients} clients on port ${mqtt.broker.port}` },
+      store: store.health(),
+      ...adapterHealth(adapters),
+    });
+
+    const { auth, generatedAdminPassword } = await setupAuthPersisted(config, options.env, dataDir, clock);
+    let httpUrl: string | undefined;
+    if (options.http !== false) {
+      const app = await buildApp({
+        config,
+        registry,
+        store,
+        deadLetters,
+        metrics,
+        bus,
+        log: log.child({ module: 'http' }),
+        clock,
+        health,
+        auth,
+      });
+      stops.push(() => app.close());
+      await app.listen({ host: config.http.host, port: config.http.port });
+      const address = app.server.address();
+      const port = address && typeof address === 'object' ? address.port : config.http.port;
+      httpUrl = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+      log.info({ url: httpUrl }, 'dashboard listening');
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      registry,
+      store,
+      bus,
+      metrics,
+      deadLetters,
+      mqtt,
+      pipeline,
+      mqttPort: mqtt.broker.port,
+      httpUrl,
+      generatedAdminPassword,
+      health,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function adapterHealth(adapters: Adapter[]): Record<string, ComponentHealth> {
+  const out: Record<string, ComponentHealth> = {};
+  for (const a of adapters) if (a.protocol !== 'mqtt') out[a.protocol] = { state: 'up', detail: 'running' };
+  return out;
+}
+
+/**
+ * The admin password: `CGW_ADMIN_PASSWORD`, or one generated on the first start whose hash is
+ * kept in the data directory so it stays valid across restarts (it is printed only that once).
+ */
+async function setupAuthPersisted(config: Config, env: RuntimeEnv, dataDir: string, clock: Clock) {
+  const hashFile = join(dataDir, 'admin.hash');
+  const stored =
+    !env.adminPassword && existsSync(hashFile) ? readFileSync(hashFile, 'utf8').trim() : undefined;
+  const setup = await setupAuth({
+    users: config.http.users,
+    adminPassword: env.adminPassword,
+    adminPasswordHash: stored,
+    sessionTtlMs: config.http.sessionTtl,
+    clock,
+  });
+  if (setup.generatedAdminPassword) writeFileSync(hashFile, setup.adminPasswordHash + '\n', { mode: 0o600 });
+  return setup;
+}
