@@ -2,20 +2,19 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
 
 /** `500ms`, `30s`, `5m`, `2h`, `7d` (or a number of milliseconds) → milliseconds. */
-export const durationMs = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
+export const durationMs = z
+  .union([z.number(), z.string()], { error: 'expected a duration such as 500ms, 30s, 5m, 2h or 7d' })
+  .transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${text}" is not a duration (write 500ms, 30s, 5m, 2h or 7d)`,
+        message: `"${value}" is not a duration (write 500ms, 30s, 5m, 2h or 7d)`,
       });
       return z.NEVER;
     }
-    return ms;
-  }),
-]);
+    return Math.round(ms);
+  });
 
 export const port = z.number().int().min(0).max(65535);
 
