@@ -13,7 +13,28 @@ export const httpUserSchema = z.strictObject({
 export const httpConfigSchema = z.strictObject({
   port: port.default(8080),
   host: z.string().default('127.0.0.1'),
-  users: z.array(httpUserSchema).default([]),
+  users: z
+    .array(httpUserSchema)
+    .default([])
+    .superRefine((users, ctx) => {
+      const seen = new Set<string>();
+      users.forEach((user, index) => {
+        if (user.username === 'admin')
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'username'],
+            message: '"admin" is the built-in administrator; its password comes from CGW_ADMIN_PASSWORD',
+          });
+        else if (seen.has(user.username))
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'username'],
+            message: `duplicate http user "${user.username}"`,
+          });
+        seen.add(user.username);
+      });
+    }),
+  /** How long a dashboard/API session lives from login (it does not slide). */
   sessionTtl: durationMs.prefault('12h'),
 });
 

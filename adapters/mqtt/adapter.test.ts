@@ -86,7 +86,7 @@ describe('MQTT adapter with the embedded broker', () => {
   it('disconnects a device publishing as another device, and records why', async () => {
     const door = await connect('door-2', 'door-2-secret');
     const before = readings.length;
-    const closed = new Promise((resolve) => door.once('close', resolve));
+    const closed = new Promise<void>((resolve) => door.once('close', () => resolve()));
     door.publish('cg/garden-court/access/door-1/telemetry', JSON.stringify({ values: { door_open: true } }));
     await closed;
     expect(readings.length).toBe(before);
@@ -95,7 +95,7 @@ describe('MQTT adapter with the embedded broker', () => {
 
   it('disconnects a device publishing outside its prefix', async () => {
     const door = await connect('door-2', 'door-2-secret');
-    const closed = new Promise((resolve) => door.once('close', resolve));
+    const closed = new Promise<void>((resolve) => door.once('close', () => resolve()));
     door.publish('somewhere/else', 'x');
     await closed;
     expect(rejected.at(-1)).toMatchObject({ reason: 'wrong_sender', topic: 'somewhere/else' });
@@ -148,7 +148,7 @@ describe('MQTT adapter with the embedded broker', () => {
 
   it('a bridge may not publish for doors', async () => {
     const bridge = await connect('lift-bridge', 'bridge-secret');
-    const closed = new Promise((resolve) => bridge.once('close', resolve));
+    const closed = new Promise<void>((resolve) => bridge.once('close', () => resolve()));
     bridge.publish(
       'cg/garden-court/access/door-1/telemetry',
       JSON.stringify({ values: { door_open: true } }),

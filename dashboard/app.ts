@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { AuthService } from '../gateway/auth/users.ts';
+import type { Bus } from '../gateway/bus.ts';
+import type { Clock } from '../gateway/clock.ts';
+import type { Config } from '../gateway/config/schema.ts';
+import type { DeadLetterList } from '../gateway/dead-letters.ts';
+import type { Logger } from '../gateway/log.ts';
+import type { Metrics } from '../gateway/metrics.ts';
+import type { DeviceRegistry } from '../gateway/registry.ts';
+import type { ComponentHealth, SeriesStore } from '../gateway/store/series-store.ts';
+import { installAuth } from './auth.ts';
+import { installErrorHandling } from './errors.ts';
+import { routeRecorder } from './openapi.ts';
+import { authRoutes } from './routes/auth.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { pageRoutes } from './routes/page.ts';
+import { useZodSchemas } from './zod-schema.ts';
+
+export { requireRole, SESSION_COOKIE } from './auth.ts';
+
+/** Everything the HTTP app reads. It owns none of it: the supervisor builds and stops these. */
+export interface DashboardDeps {
+  /** The frozen config; the app reads `site` (the page shows it). Auth settings reach it via `auth`. */
+  config: Config;
+  /** Live device state for `/api/devices`. */
+  registry: DeviceRegistry;
+  /** History for `/api/devices/:id/series`; its stats feed `/metrics`. */
+  store: SeriesStore;
+  deadLetters: DeadLetterList;
+  metrics: Metrics;
+  /** The registry's `update` events keep the device list cache fresh. */
+  bus: Bus;
+  /** The HTTP module's logger (give it a child: `log.child({module: 'http'})`). */
+  log: Logger;
+  clock: Clock;
+  /** Component states (`broker`, `store`, …) for `/api/health`, read on each request. */
+  health: () => Record<string, ComponentHealth>;
+  /** Users and sessions: `(await setupAuth({users: config.http.users, adminPassword, …})).auth`. */
+  auth: AuthService;
+}
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/**
+ * The HTTP app (STYLE.md 11): built, not started. Tests call `app.inject()`; the supervisor calls
+ * `app.listen({host: config.http.host, port: config.http.port})` and `app.close()`.
+ *
+ * Every route needs a login unless it is declared `config: {public: true}` (`/`, `/api/login`,
+ * `/api/health`, `/metrics`). Route groups are encapsulated plugins in `routes/`; their zod
+ * schemas validate input and generate `/api/openapi.json`.
+ */
+export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
+  const { log } = deps;
+  const app = Fastify({
+    loggerInstance: log,
+    // One line per request would drown the log (the page polls every 2 s); errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  }) as unknown as FastifyInstance;
+
+  useZodSchemas(app);
+  installErrorHandling(app);
+  const recorder = routeRecorder();
+  app.addHook('onRoute', recorder.onRoute);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+  });
+  await installAuth(app, deps.auth);
+
+  const routeDeps: DashboardDeps = { ...deps };
+  await app.register(pageRoutes, routeDeps);
+  await app.register(authRoutes, routeDeps);
+  await app.register(healthRoutes, routeDeps);
+  await app.register(deviceRoutes, routeDeps);
+  await app.register(deadLetterRoutes, routeDeps);
+  await app.register(metricsRoutes, routeDeps);
+  await app.register(openApiRoutes, { ...routeDeps, routes: recorder.records, version });
+  return app;
+}
