@@ -27,7 +27,7 @@ export async function demo(args: string[]): Promise<number> {
   const community = createSimulatedCommunity({
     config: gateway.config,
     brokerUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
-    seed: values.seed ?? 'demo',
+    seed: seedOf(values.seed),
     speed,
     log: log.child({ module: 'simulator' }),
   });
@@ -45,4 +45,14 @@ export async function demo(args: string[]): Promise<number> {
     await community.stop();
     await gateway.stop();
   });
+}
+
+/** `--seed` as a number; any other text is hashed, so `--seed demo-2` works too. */
+export function seedOf(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (Number.isInteger(n)) return n;
+  let h = 2166136261;
+  for (const ch of text) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619);
+  return h >>> 0;
 }

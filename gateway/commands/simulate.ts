@@ -3,6 +3,7 @@ import { createSimulatedCommunity } from '../../simulators/community.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { readEnv } from '../env.ts';
 import { createLogger } from '../log.ts';
+import { seedOf } from './demo.ts';
 import { untilSignalled } from './run.ts';
 
 /**
@@ -36,7 +37,7 @@ export async function simulate(args: string[]): Promise<number> {
   const community = createSimulatedCommunity({
     config,
     brokerUrl,
-    seed: values.seed ?? 'simulate',
+    seed: seedOf(values.seed),
     speed,
     log,
   });
