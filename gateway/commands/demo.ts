@@ -35,8 +35,9 @@ export async function demo(args: string[]): Promise<number> {
   printAccess(
     gateway.httpUrl,
     gateway.mqttPort,
-    env.adminPassword ? undefined : adminPassword,
-    env.adminPassword !== undefined,
+    env.adminPassword
+      ? 'admin / the password in CGW_ADMIN_PASSWORD'
+      : `admin / ${adminPassword}   (new for this demo run)`,
   );
   process.stdout.write(
     `  simulated: ${gateway.config.devices.length} devices of site ${gateway.config.site}; Ctrl-C stops\n`,

@@ -19,24 +19,20 @@ export async function start(args: string[]): Promise<number> {
   printAccess(
     gateway.httpUrl,
     gateway.mqttPort,
-    gateway.generatedAdminPassword,
-    env.adminPassword !== undefined,
+    loginLine(gateway.generatedAdminPassword, env.adminPassword !== undefined),
   );
   return untilSignalled(log, () => gateway.stop());
 }
 
+/** The login line for `cgw start`. */
+export function loginLine(generated: string | undefined, fromEnv: boolean): string {
+  if (generated) return `admin / ${generated}   (generated on first start and shown only now: note it)`;
+  if (fromEnv) return 'admin / the password in CGW_ADMIN_PASSWORD';
+  return 'admin / the password printed on first start (delete admin.hash in the data directory for a new one)';
+}
+
 /** The lines a person needs to reach the gateway, on stdout, apart from the JSON log. */
-export function printAccess(
-  httpUrl: string | undefined,
-  mqttPort: number,
-  generated: string | undefined,
-  fromEnv: boolean,
-): void {
-  const login = generated
-    ? `admin / ${generated}   (generated on first start and shown only now: note it)`
-    : fromEnv
-      ? 'admin / the password in CGW_ADMIN_PASSWORD'
-      : 'admin / the password printed on first start (delete admin.hash in the data directory for a new one)';
+export function printAccess(httpUrl: string | undefined, mqttPort: number, login: string): void {
   process.stdout.write(
     [
       `community-gateway is running`,

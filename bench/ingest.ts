@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { parseConfigObject } from '../gateway/config/load.ts';
+import type { Config } from '../gateway/config/schema.ts';
+import { silentLogger } from '../gateway/log.ts';
+import { startGateway } from '../gateway/supervisor.ts';
+import { startInfluxd } from '../test/helpers/influxd.ts';
+import { loadInChild, waitUntil } from './harness.ts';
+
+export interface IngestOptions {
+  devices: number;
+  connections: number;
+  durationMs: number;
+  qos: 0 | 1;
+}
+
+export interface IngestResult {
+  qos: 0 | 1;
+  baseline: { sent: number; received: number; perSecond: number };
+  gateway: {
+    sent: number;
+    accepted: number;
+    landed: number;
+    loss: number;
+    acceptedPerSecond: number;
+    landedPerSecond: number;
+  };
+  ratio: number;
+}
+
+const SITE = 'bench';
+
+function benchDevices(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `dev-${i}`,
+    kind: (i % 2 ? 'elevator' : 'access') as 'access' | 'elevator',
+    site: SITE,
+  }));
+}
+
+function benchConfig(n: number, influxUrl: string): Config {
+  const result = parseConfigObject({
+    site: SITE,
+    mqtt: { port: 0, users: [{ username: 'bench', password: 'bench', publish: [`cg/${SITE}/#`] }] },
+    http: { port: 0 },
+    influx: { url: influxUrl, database: 'bench' },
+    devices: benchDevices(n).map((d) => ({
+      ...d,
+      protocol: 'mqtt',
+      password: `pw-${d.id}`,
+      labels: { building: `b${Number(d.id.slice(4)) % 4}` },
+    })),
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.config;
+}
+
+/** Bare aedes: the same publishers, one subscriber counting messages. */
+async function baseline(options: IngestOptions) {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+  let received = 0;
+  sub.on('message', () => received++);
+  await sub.subscribeAsync('cg/#', { qos: options.qos });
+  const load = await loadInChild({
+    url: `mqtt://127.0.0.1:${port}`,
+    connections: options.connections,
+    devices: benchDevices(options.devices),
+    durationMs: options.durationMs,
+    qos: options.qos,
+  });
+  await waitUntil(() => received >= load.sent, 10_000);
+  const perSecond = (received / load.elapsedMs) * 1000;
+  await sub.endAsync();
+  await new Promise<void>((r) => broker.close(() => r()));
+  await new Promise<void>((r) => server.close(() => r()));
+  return { sent: load.sent, received, perSecond };
+}
+
+async function throughGateway(options: IngestOptions, influxUrl: string, countPoints: () => Promise<number>) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cgw-bench-'));
+  const gateway = await startGateway({
+    config: benchConfig(options.devices, influxUrl),
+    env: { dataDir, adminPassword: 'bench' },
+    log: silentLogger(),
+    http: false,
+  });
+  try {
+    const load = await loadInChild({
+      url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+      username: 'bench',
+      password: 'bench',
+      connections: options.connections,
+      devices: benchDevices(options.devices),
+      durationMs: options.durationMs,
+      qos: options.qos,
+    });
+    const accepted = async () =>
+      (await gateway.metrics.messages.get()).values.reduce((s, v) => s + v.value, 0);
+    await waitUntil(async () => (await accepted()) >= load.sent, 20_000);
+    const acceptedCount = await accepted();
+    await gateway.store.flush();
+    let landed = 0;
+    await waitUntil(async () => (landed = await countPoints()) >= load.sent, 30_000, 500);
+    return {
+      sent: load.sent,
+      accepted: acceptedCount,
+      landed,
+      loss: load.sent - landed,
+      acceptedPerSecond: (acceptedCount / load.elapsedMs) * 1000,
+      landedPerSecond: (landed / load.elapsedMs) * 1000,
+    };
+  } finally {
+    await gateway.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Messages/s from MQTT publish to points landed in InfluxDB, against bare aedes in the same run. */
+export async function benchIngest(options: IngestOptions): Promise<IngestResult> {
+  const influxd = await startInfluxd();
+  try {
+    const base = await baseline(options);
+    const count = async () =>
+      (await influxd.countPoints('bench', 'access', 'locked').catch(() => 0)) +
+      (await influxd.countPoints('bench', 'elevator', 'floor').catch(() => 0));
+    await influxd.query('DROP DATABASE bench').catch(() => {});
+    const gw = await throughGateway(options, influxd.url, count);
+    return { qos: options.qos, baseline: base, gateway: gw, ratio: gw.acceptedPerSecond / base.perSecond };
+  } finally {
+    await influxd.dispose();
+  }
+}

@@ -1,0 +1,94 @@
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface LoadOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  connections: number;
+  /** Device ids; messages go round-robin over them, each connection taking its share. */
+  devices: ReadonlyArray<{ id: string; kind: 'access' | 'elevator'; site: string }>;
+  durationMs: number;
+  qos: 0 | 1;
+  prefix?: string;
+}
+
+export interface LoadResult {
+  sent: number;
+  elapsedMs: number;
+}
+
+/** Canonical telemetry of about 200 bytes, with a per-device ts that never repeats. */
+export function telemetry(kind: 'access' | 'elevator', ts: number, n: number): string {
+  if (kind === 'access') {
+    return JSON.stringify({
+      ts,
+      values: {
+        door_open: n % 7 === 0,
+        locked: n % 7 !== 0,
+        battery_pct: 80 + (n % 20),
+        rssi_dbm: -40 - (n % 30),
+      },
+    });
+  }
+  return JSON.stringify({
+    ts,
+    values: {
+      floor: n % 18,
+      direction: n % 3 ? 'up' : 'idle',
+      door_open: false,
+      moving: n % 3 !== 0,
+      load_kg: (n * 37) % 900,
+      speed_mps: 1.6,
+      mode: 'normal',
+      fault_code: 0,
+    },
+  });
+}
+
+/**
+ * Publishes as fast as the connections take it for `durationMs` (bounded), in windows so memory
+ * stays flat: each connection waits for its last publish of a window to be written before the next.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const prefix = options.prefix ?? 'cg';
+  const clients: MqttClient[] = await Promise.all(
+    Array.from({ length: options.connections }, (_, i) =>
+      mqtt.connectAsync(options.url, {
+        username: options.username,
+        password: options.password,
+        clientId: `bench-pub-${i}-${process.pid}`,
+        reconnectPeriod: 0,
+      }),
+    ),
+  );
+  const t0 = Date.now();
+  const baseTs = t0;
+  const perDevice = new Uint32Array(options.devices.length);
+  let sent = 0;
+  const deadline = t0 + options.durationMs;
+  await Promise.all(
+    clients.map(async (client, c) => {
+      const mine = options.devices
+        .map((d, i) => ({ ...d, i }))
+        .filter((_, i) => i % options.connections === c);
+      const topics = mine.map((d) => `${prefix}/${d.site}/${d.kind}/${d.id}/telemetry`);
+      let k = 0;
+      while (Date.now() < deadline) {
+        let last: Promise<unknown> = Promise.resolve();
+        for (let w = 0; w < 200; w++) {
+          const d = mine[k % mine.length]!;
+          const n = perDevice[d.i]!++;
+          last = client.publishAsync(topics[k % mine.length]!, telemetry(d.kind, baseTs + n, n), {
+            qos: options.qos,
+          });
+          k++;
+          sent++;
+        }
+        await last;
+      }
+    }),
+  );
+  const elapsedMs = Date.now() - t0;
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return { sent, elapsedMs };
+}
