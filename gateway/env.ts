@@ -1,4 +1,5 @@
 import { GatewayError } from './errors.ts';
+import { parseInfluxUrl } from './store/index.ts';
 import type { Config } from './config/schema.ts';
 
 /** What the environment decides (DESIGN.md "Command line"). */
@@ -36,26 +37,6 @@ export function applyEnv(config: Config, env: RuntimeEnv): Config {
     http: env.httpPort !== undefined ? { ...config.http, port: env.httpPort } : config.http,
     influx,
   });
-}
-
-/** `http://127.0.0.1:8086/community` → url and database (default `community`). */
-export function parseInfluxUrl(text: string): { url: string; database: string } {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new GatewayError(
-      'CGW_CONFIG_INVALID',
-      `CGW_INFLUX_URL "${text}" is not a URL (e.g. http://127.0.0.1:8086/community)`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new GatewayError(
-      'CGW_CONFIG_INVALID',
-      `CGW_INFLUX_URL must be http:// or https://, not ${url.protocol}`,
-    );
-  const database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, '')) || 'community';
-  return { url: `${url.protocol}//${url.host}`, database };
 }
 
 function defaultsForInflux() {

@@ -48,6 +48,12 @@ export interface SeriesStoreStats {
   pending: number;
   /** points in the disk spool now */
   spoolDepth: number;
+  /**
+   * points found in the disk spool at start, left there by a previous process (a crash or a stop
+   * during an outage); they are stored like new ones. With it: accepted + recovered = written +
+   * rejected + pending.
+   */
+  recovered?: number;
 }
 
 export type ComponentState = 'up' | 'degraded' | 'down';

@@ -1,0 +1,493 @@
+import {
+  closeSync,
+  fsync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writevSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { GatewayError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { HEADER, parseRecord, recordHeader } from './spool-format.ts';
+
+/**
+ * The disk spool of the InfluxDB store: a write-ahead log of line-protocol batches.
+ *
+ * Layout under `dir`: segment files `seg-<12-digit seq>.wal`, appended to in order, and a file
+ * `ack` holding the position of the first record not yet acknowledged (`<seq> <offset>`).
+ *
+ * Records are framed with length and CRC-32 (spool-format.ts). A reader stops at the first record
+ * that does not check out: that is the torn tail a kill -9 (or a power loss) leaves behind.
+ * Nothing after it in that segment is trusted; a process never appends to a segment it did not
+ * create, so the tear can only be at the end.
+ *
+ * Durability (fsync policy): an append is one writev(2) into the kernel's page cache, so it
+ * survives a kill -9 of the gateway as soon as append() returns. Against power loss the segment
+ * is fsync'd asynchronously at most every `fsyncMs` (default 1 s) while it is being written,
+ * synchronously when it is sealed or the spool closes, and the directory after a segment is
+ * created: a power cut loses at most the last second. `fsyncMs: 0` fsyncs every append. The ack
+ * file is replaced with write + rename and never fsync'd: losing an ack only means replaying
+ * batches InfluxDB already has, which overwrites identical points (same series and timestamp).
+ *
+ * Replay order is append order: segments by sequence number, records by offset. Fully
+ * acknowledged segments are deleted; the spool's disk use is the backlog plus one segment.
+ */
+
+const READ_CHUNK = 1024 * 1024;
+const SEGMENT = /^seg-(\d{12})\.wal$/;
+
+export interface SpoolOptions {
+  dir: string;
+  /** A segment is sealed once it reaches this size (default 8 MiB). */
+  segmentBytes?: number;
+  /** Interval of the background fsync; 0 = fsync every append (default 1000). */
+  fsyncMs?: number;
+  log?: Logger;
+}
+
+/** Where reading resumes: a segment and a byte offset in it. */
+export interface SpoolPosition {
+  readonly seq: number;
+  readonly offset: number;
+}
+
+/** Consecutive records read from the acknowledged position on; pass it back to ack(). */
+export interface SpoolBatch {
+  /** The records' payloads, concatenated. */
+  readonly payload: Buffer;
+  /** Sum of the records' point counts. */
+  readonly count: number;
+  readonly records: number;
+  readonly start: SpoolPosition;
+  readonly end: SpoolPosition;
+}
+
+/** What open() found on disk from a previous process. */
+export interface SpoolRecovery {
+  segments: number;
+  records: number;
+  points: number;
+  /** Bytes after a torn or corrupt record, skipped. */
+  skippedBytes: number;
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  /** End of the last valid record: readers never go past it. */
+  end: number;
+  /** Unacknowledged points in this segment. */
+  points: number;
+}
+
+interface Writer extends Segment {
+  fd: number;
+  /** Appended to since the last fsync. */
+  dirty: boolean;
+  /** An asynchronous fsync is running. */
+  syncing: boolean;
+}
+
+export class Spool {
+  readonly dir: string;
+  readonly recovery: SpoolRecovery;
+  readonly #segmentBytes: number;
+  readonly #fsyncMs: number;
+  readonly #log: Logger;
+  /** Segments still holding unacknowledged records (and the one being written), by seq. */
+  readonly #segments: Segment[] = [];
+  #read: SpoolPosition;
+  #depth = 0;
+  #nextSeq: number;
+  #writer: Writer | undefined;
+  #reader: { seq: number; fd: number } | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #ackTimer: NodeJS.Timeout | undefined;
+  #ackDirty = false;
+  #closed = false;
+
+  private constructor(options: SpoolOptions) {
+    this.dir = options.dir;
+    this.#segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+    this.#fsyncMs = options.fsyncMs ?? 1000;
+    this.#log = options.log ?? silentLogger();
+    mkdirSync(this.dir, { recursive: true });
+    const { recovery, read, lastSeq } = this.#recover();
+    this.recovery = recovery;
+    this.#read = read;
+    this.#nextSeq = lastSeq + 1;
+  }
+
+  /** Opens (or creates) the spool in `dir` and indexes what a previous process left unacknowledged. */
+  static open(options: SpoolOptions): Spool {
+    return new Spool(options);
+  }
+
+  /** Unacknowledged points on disk. */
+  get depth(): number {
+    return this.#depth;
+  }
+
+  /**
+   * Appends one record. Synchronous: when it returns the record survives a kill -9. Throws
+   * CGW_STORE_UNAVAILABLE when the disk refuses (full, read-only); the next append starts a new
+   * segment, so a half-written record can never sit in front of good ones.
+   */
+  append(payload: Buffer, count: number): void {
+    if (this.#closed) throw new GatewayError('CGW_STORE_UNAVAILABLE', 'spool is closed');
+    if (this.#writer && this.#writer.end >= this.#segmentBytes) this.#seal();
+    let writer: Writer;
+    try {
+      writer = this.#writer ?? this.#createSegment();
+    } catch (err) {
+      throw new GatewayError('CGW_STORE_UNAVAILABLE', 'cannot create a spool segment', { cause: err });
+    }
+    const head = recordHeader(payload, count);
+    try {
+      const written = writevSync(writer.fd, [head, payload]);
+      if (written !== head.length + payload.length) throw new Error(`short write (${written} bytes)`);
+    } catch (err) {
+      this.#abandonWriter(writer);
+      throw new GatewayError('CGW_STORE_UNAVAILABLE', 'spool append failed', { cause: err });
+    }
+    writer.end += head.length + payload.length;
+    writer.points += count;
+    this.#depth += count;
+    writer.dirty = true;
+    if (this.#fsyncMs === 0) fsyncSync(writer.fd);
+    else this.#scheduleSync();
+  }
+
+  /**
+   * Reads consecutive records from the acknowledged position: at least one record, then more
+   * while the total stays within `maxPoints` points and `maxBytes` bytes. Does not advance
+   * anything: the caller acks the batch once it is stored, or reads it again later.
+   * A batch never spans two segments.
+   */
+  readBatch(maxPoints: number, maxBytes = 16 * 1024 * 1024): SpoolBatch | undefined {
+    for (;;) {
+      const seg = this.#segments.find((s) => s.seq === this.#read.seq);
+      if (!seg) return undefined;
+      if (this.#read.offset < seg.end) {
+        const batch = this.#readFrom(seg, maxPoints, maxBytes);
+        if (batch.records > 0) return batch;
+        continue; // the segment turned out corrupt at the read position and is now sealed there
+      }
+      if (seg === this.#writer) return undefined;
+      // A sealed segment read to its end: everything in it is acknowledged or lost to a tear.
+      this.#dropSegment(seg);
+      this.#normaliseRead();
+    }
+  }
+
+  /** Marks a batch from readBatch() stored: reading resumes after it; spent segments are deleted. */
+  ack(batch: SpoolBatch): void {
+    if (batch.start.seq !== this.#read.seq || batch.start.offset !== this.#read.offset) {
+      throw new GatewayError('CGW_INTERNAL', 'spool ack out of order', { context: { ...batch.start } });
+    }
+    const seg = this.#segments.find((s) => s.seq === batch.end.seq);
+    this.#read = batch.end;
+    this.#depth -= batch.count;
+    if (seg) {
+      seg.points -= batch.count;
+      if (seg !== this.#writer && batch.end.offset >= seg.end) {
+        this.#dropSegment(seg);
+        this.#normaliseRead();
+      }
+    }
+    this.#ackDirty = true;
+    if (this.#closed) this.#persistAck();
+    else
+      this.#ackTimer ??= setTimeout(() => {
+        this.#ackTimer = undefined;
+        this.#persistAck();
+      }, 200).unref();
+  }
+
+  /** Persists the ack position, fsyncs and closes the segment being written. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#syncTimer);
+    clearTimeout(this.#ackTimer);
+    this.#persistAck();
+    if (this.#writer) this.#closeWriter(this.#writer);
+    this.#writer = undefined;
+    if (this.#reader) closeSync(this.#reader.fd);
+    this.#reader = undefined;
+  }
+
+  #readFrom(seg: Segment, maxPoints: number, maxBytes: number): SpoolBatch {
+    const start = this.#read;
+    const payloads: Buffer[] = [];
+    let offset = start.offset;
+    let count = 0;
+    let bytes = 0;
+    let buf: Buffer = Buffer.alloc(0);
+    let bufAt = offset;
+    while (offset < seg.end) {
+      let parsed = parseRecord(buf, offset - bufAt);
+      if (parsed === 'short') {
+        buf = this.#pread(seg, offset, Math.min(seg.end - offset, READ_CHUNK));
+        bufAt = offset;
+        parsed = parseRecord(buf, 0);
+        if (parsed === 'short' && buf.length >= HEADER) {
+          // A record larger than the chunk: read it whole.
+          const size = HEADER + buf.readUInt32BE(4);
+          if (size <= seg.end - offset) buf = this.#pread(seg, offset, size);
+          parsed = parseRecord(buf, 0);
+        }
+      }
+      if (parsed === undefined || parsed === 'short') {
+        // Valid when the spool was opened, bad now: the file changed under us. Skip the rest.
+        this.#log.error(
+          { code: 'CGW_SPOOL_CORRUPT', segment: seg.path, offset },
+          'spool record corrupt on read: skipping the rest of the segment',
+        );
+        const lost = seg.points - count;
+        this.#depth -= lost;
+        seg.points -= lost;
+        seg.end = offset;
+        const writer = this.#writer;
+        if (writer && seg === writer) {
+          // Never append behind a bad record: the next append opens a new segment.
+          this.#writer = undefined;
+          this.#closeWriter(writer);
+        }
+        break;
+      }
+      if (
+        payloads.length > 0 &&
+        (count + parsed.count > maxPoints || bytes + parsed.payload.length > maxBytes)
+      ) {
+        break;
+      }
+      payloads.push(parsed.payload);
+      count += parsed.count;
+      bytes += parsed.payload.length;
+      offset += parsed.size;
+    }
+    return {
+      payload: Buffer.concat(payloads, bytes),
+      count,
+      records: payloads.length,
+      start,
+      end: { seq: seg.seq, offset },
+    };
+  }
+
+  #pread(seg: Segment, offset: number, length: number): Buffer {
+    if (this.#reader?.seq !== seg.seq) {
+      if (this.#reader) closeSync(this.#reader.fd);
+      this.#reader = { seq: seg.seq, fd: openSync(seg.path, 'r') };
+    }
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.#reader.fd, buf, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+
+  /** Indexes the segments on disk, deletes spent ones, finds where reading resumes. */
+  #recover(): { recovery: SpoolRecovery; read: SpoolPosition; lastSeq: number } {
+    const recovery: SpoolRecovery = { segments: 0, records: 0, points: 0, skippedBytes: 0 };
+    const seqs = readdirSync(this.dir)
+      .map((name) => SEGMENT.exec(name)?.[1])
+      .filter((s): s is string => s !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const ack = this.#readAck() ?? { seq: seqs[0] ?? 0, offset: 0 };
+    const lastSeq = Math.max(ack.seq, seqs.at(-1) ?? 0);
+    let read: SpoolPosition | undefined;
+    for (const seq of seqs) {
+      const path = this.#segmentPath(seq);
+      if (seq < ack.seq) {
+        unlinkSync(path); // wholly acknowledged before the last stop
+        continue;
+      }
+      const buf = readFileSync(path);
+      const from = seq === ack.seq ? ack.offset : 0;
+      let at = 0;
+      let first = -1;
+      let points = 0;
+      let records = 0;
+      for (;;) {
+        const parsed = parseRecord(buf, at);
+        if (parsed === undefined || parsed === 'short') break;
+        if (at >= from) {
+          if (first < 0) first = at;
+          points += parsed.count;
+          records++;
+        }
+        at += parsed.size;
+      }
+      if (at < buf.length) {
+        recovery.skippedBytes += buf.length - at;
+        this.#log.warn(
+          { code: 'CGW_SPOOL_CORRUPT', segment: path, validBytes: at, skippedBytes: buf.length - at },
+          'spool segment ends in a torn or corrupt record (an interrupted write): skipped it',
+        );
+      }
+      if (records === 0) {
+        unlinkSync(path);
+        continue;
+      }
+      this.#segments.push({ seq, path, end: at, points });
+      read ??= { seq, offset: first };
+      recovery.segments++;
+      recovery.records += records;
+      recovery.points += points;
+      this.#depth += points;
+    }
+    return { recovery, read: read ?? { seq: lastSeq + 1, offset: 0 }, lastSeq };
+  }
+
+  #readAck(): SpoolPosition | undefined {
+    try {
+      const match = /^(\d+) (\d+)\n?$/.exec(readFileSync(join(this.dir, 'ack'), 'utf8'));
+      if (match) return { seq: Number(match[1]), offset: Number(match[2]) };
+      this.#log.warn({ code: 'CGW_SPOOL_CORRUPT' }, 'spool ack file unreadable: replaying the whole spool');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return undefined;
+  }
+
+  #persistAck(): void {
+    if (!this.#ackDirty) return;
+    this.#ackDirty = false;
+    const tmp = join(this.dir, 'ack.tmp');
+    try {
+      writeFileSync(tmp, `${this.#read.seq} ${this.#read.offset}\n`);
+      renameSync(tmp, join(this.dir, 'ack'));
+    } catch (err) {
+      // Harmless beyond a replay of stored batches after a restart.
+      this.#log.warn({ err }, 'could not persist the spool ack position');
+    }
+  }
+
+  #segmentPath(seq: number): string {
+    return join(this.dir, `seg-${String(seq).padStart(12, '0')}.wal`);
+  }
+
+  #createSegment(): Writer {
+    const seq = this.#nextSeq++;
+    const path = this.#segmentPath(seq);
+    const fd = openSync(path, 'a');
+    try {
+      const dirFd = openSync(this.dir, 'r');
+      fsyncSync(dirFd);
+      closeSync(dirFd);
+    } catch {
+      // Some filesystems refuse a directory fsync; the entry still reaches disk with the next sync.
+    }
+    const writer = { seq, path, end: 0, points: 0, fd, dirty: false, syncing: false };
+    this.#segments.push(writer);
+    if (this.#segments.length === 1) this.#read = { seq, offset: 0 };
+    this.#writer = writer;
+    return writer;
+  }
+
+  /** Seals the current segment: fsync, close, and delete it if everything in it is acknowledged. */
+  #seal(): void {
+    const writer = this.#writer;
+    if (!writer) return;
+    this.#writer = undefined;
+    this.#closeWriter(writer);
+    if (this.#read.seq === writer.seq && this.#read.offset >= writer.end) {
+      this.#dropSegment(writer);
+      this.#normaliseRead();
+    }
+  }
+
+  #closeWriter(writer: Writer): void {
+    if (writer.syncing) {
+      // An fsync is running on this fd in the thread pool: close it when that finishes.
+      writer.syncing = false;
+      writer.dirty = true;
+      const fd = writer.fd;
+      fsync(fd, () => {
+        try {
+          closeSync(fd);
+        } catch {
+          // Nothing left to do with it.
+        }
+      });
+      return;
+    }
+    try {
+      if (writer.dirty) fsyncSync(writer.fd);
+    } finally {
+      closeSync(writer.fd);
+    }
+  }
+
+  /** After a failed write: cut the partial record off if possible and never append here again. */
+  #abandonWriter(writer: Writer): void {
+    try {
+      ftruncateSync(writer.fd, writer.end);
+    } catch {
+      // Left as a torn tail: readers stop at writer.end anyway.
+    }
+    this.#writer = undefined;
+    try {
+      closeSync(writer.fd);
+    } catch {
+      // Already unusable.
+    }
+    if (writer.end === 0) this.#dropSegment(writer);
+    this.#normaliseRead();
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncTimer) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      const writer = this.#writer;
+      if (!writer || !writer.dirty || writer.syncing) return;
+      writer.dirty = false;
+      writer.syncing = true;
+      fsync(writer.fd, (err) => {
+        if (!writer.syncing) return; // sealed meanwhile: #closeWriter took over the fd
+        writer.syncing = false;
+        if (err) this.#log.warn({ err }, 'spool fsync failed');
+        if (writer.dirty && !this.#closed) this.#scheduleSync();
+      });
+    }, this.#fsyncMs).unref();
+  }
+
+  #dropSegment(seg: Segment): void {
+    const index = this.#segments.indexOf(seg);
+    if (index >= 0) this.#segments.splice(index, 1);
+    this.#depth -= seg.points;
+    seg.points = 0;
+    if (this.#reader?.seq === seg.seq) {
+      closeSync(this.#reader.fd);
+      this.#reader = undefined;
+    }
+    try {
+      unlinkSync(seg.path);
+    } catch (err) {
+      this.#log.warn({ err, segment: seg.path }, 'could not delete a spent spool segment');
+    }
+  }
+
+  /** Points the read position at the first remaining segment when its own segment is gone. */
+  #normaliseRead(): void {
+    if (this.#segments.some((s) => s.seq === this.#read.seq)) return;
+    const next = this.#segments[0];
+    this.#read = next ? { seq: next.seq, offset: 0 } : { seq: this.#nextSeq, offset: 0 };
+    this.#ackDirty = true;
+  }
+}

@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../log.ts';
+import type { SeriesPoint } from './series-store.ts';
+import { openDatabase } from './sqlite.ts';
+import { EmbeddedSeriesStore } from './sqlite-store.ts';
+
+const DAY = 86_400_000;
+let dataDir: string;
+let now: number;
+const clock = { now: () => now };
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'cgw-embedded-'));
+  now = Date.UTC(2025, 0, 10);
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const point = (ts: number, value: number, device = 'pump-1'): SeriesPoint => ({
+  measurement: 'pump',
+  tags: { site: 's', device },
+  fields: { flow_m3h: value },
+  ts,
+});
+
+const newStore = (retention = 7 * DAY) =>
+  new EmbeddedSeriesStore({ config: { retention }, dataDir, log: silentLogger(), clock, flushMs: 10 });
+
+describe('EmbeddedSeriesStore', () => {
+  it('keeps series across a restart, in <dataDir>/series.db (WAL mode)', async () => {
+    const first = newStore();
+    await first.start();
+    first.write([point(now - 1000, 1), point(now, 2)]);
+    await first.stop();
+
+    const db = openDatabase(join(dataDir, 'series.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+
+    const second = newStore();
+    await second.start();
+    const got = await second.query({
+      measurement: 'pump',
+      device: 'pump-1',
+      field: 'flow_m3h',
+      from: 0,
+      to: now + 1,
+    });
+    expect(got).toEqual([
+      { ts: now - 1000, value: 1 },
+      { ts: now, value: 2 },
+    ]);
+    await second.stop();
+  });
+
+  it('deletes points older than the retention, and only those', async () => {
+    const store = newStore(2 * DAY);
+    await store.start();
+    store.write([
+      point(now - 3 * DAY, 1),
+      point(now - 2 * DAY - 1, 2),
+      point(now - DAY, 3),
+      point(now, 4, 'pump-2'),
+    ]);
+    await store.flush();
+    expect(await store.enforceRetention()).toBe(2);
+    const all = async (device: string) =>
+      (await store.query({ measurement: 'pump', device, field: 'flow_m3h', from: 0, to: now + 1 })).map(
+        (s) => s.value,
+      );
+    expect(await all('pump-1')).toEqual([3]);
+    expect(await all('pump-2')).toEqual([4]);
+    now += 2 * DAY;
+    expect(await store.enforceRetention()).toBe(1);
+    expect(await all('pump-1')).toEqual([]);
+    await store.stop();
+  });
+
+  it('a point written twice at one timestamp keeps the last value, as InfluxDB does', async () => {
+    const store = newStore();
+    await store.start();
+    store.write([point(now, 1)]);
+    await store.flush();
+    store.write([point(now, 5)]);
+    await store.flush();
+    const got = await store.query({
+      measurement: 'pump',
+      device: 'pump-1',
+      field: 'flow_m3h',
+      from: 0,
+      to: now + 1,
+    });
+    expect(got).toEqual([{ ts: now, value: 5 }]);
+    await store.stop();
+  });
+
+  it('writes on its own after flushMs, without flush()', async () => {
+    const store = newStore();
+    await store.start();
+    store.write([point(now, 1)]);
+    expect(store.stats().pending).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.stats()).toMatchObject({ pending: 0, written: 1 });
+    await store.stop();
+  });
+});

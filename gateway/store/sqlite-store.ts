@@ -1,0 +1,349 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Statement } from 'better-sqlite3';
+import { systemClock, type Clock } from '../clock.ts';
+import { errorMessage } from '../errors.ts';
+import { LogThrottle, type Logger } from '../log.ts';
+import type { Scalar } from '../types.ts';
+import { backoffDelayMs } from './backoff.ts';
+import type { StoreConfig } from './config.ts';
+import { bucketWidthMs } from './downsample.ts';
+import type {
+  ComponentHealth,
+  SeriesPoint,
+  SeriesQuery,
+  SeriesSample,
+  SeriesStore,
+  SeriesStoreStats,
+} from './series-store.ts';
+import { openDatabase, type SqliteDatabase } from './sqlite.ts';
+
+export interface EmbeddedSeriesStoreOptions {
+  config: StoreConfig;
+  /** The database is `<dataDir>/series.db`. */
+  dataDir: string;
+  log: Logger;
+  clock?: Clock;
+  /** Points per transaction (default 5000). */
+  batchSize?: number;
+  /** Longest a point waits in memory before its transaction (default 250 ms). */
+  flushMs?: number;
+}
+
+/**
+ * One row per (series, timestamp); a series is (measurement, device tag, field), the other tags
+ * are kept with it as first seen. WITHOUT ROWID on the primary key (series_id, ts) makes a range
+ * query one index seek and a sequential read. `value` has no declared type, so SQLite keeps what
+ * it is given: numbers as REAL (always floats, like InfluxDB), booleans as INTEGER 0/1, strings
+ * as TEXT. A point written twice at the same timestamp replaces the first, as in InfluxDB.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY,
+  measurement TEXT NOT NULL,
+  device TEXT NOT NULL,
+  field TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  UNIQUE (measurement, device, field)
+);
+CREATE TABLE IF NOT EXISTS samples (
+  series_id INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  value NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+`;
+
+/** Points held while SQLite refuses writes (disk full); beyond this the oldest are dropped. */
+const MEMORY_LIMIT_POINTS = 1_000_000;
+
+type Bound = number | bigint | string;
+type Statements = Record<
+  'insert' | 'addSeries' | 'seriesId' | 'raw' | 'mean' | 'lastText' | 'prune',
+  Statement
+>;
+
+/** The embedded series store: SQLite under the data directory, with retention. */
+export class EmbeddedSeriesStore implements SeriesStore {
+  readonly name = 'embedded' as const;
+  onBatchWritten?: (points: number, ms: number) => void;
+
+  readonly #config: StoreConfig;
+  readonly #path: string;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #batchSize: number;
+  readonly #flushMs: number;
+  readonly #throttle = new LogThrottle(60_000);
+  #db: SqliteDatabase | undefined;
+  #sql: Statements | undefined;
+  #seriesIds = new Map<string, number>();
+  #phase: 'new' | 'running' | 'stopped' = 'new';
+  #queue: SeriesPoint[] = [];
+  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #retentionTimer: NodeJS.Timeout | undefined;
+  #failing: string | undefined;
+  #attempt = 0;
+  #pruning = false;
+  #stats = { accepted: 0, written: 0, rejected: 0 };
+
+  constructor(options: EmbeddedSeriesStoreOptions) {
+    this.#config = options.config;
+    this.#path = join(options.dataDir, 'series.db');
+    this.#log = options.log.child({ module: 'series-store', store: 'embedded' });
+    this.#clock = options.clock ?? systemClock;
+    this.#batchSize = options.batchSize ?? 5000;
+    this.#flushMs = options.flushMs ?? 250;
+  }
+
+  async start(): Promise<void> {
+    if (this.#phase !== 'new') return;
+    const db = openDatabase(this.#path);
+    db.exec(SCHEMA);
+    this.#db = db;
+    this.#sql = {
+      insert: db.prepare(
+        'INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+      ),
+      addSeries: db.prepare(
+        'INSERT INTO series (measurement, device, field, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      seriesId: db
+        .prepare('SELECT id FROM series WHERE measurement = ? AND device = ? AND field = ?')
+        .pluck(),
+      raw: db.prepare(
+        `SELECT ts, value, typeof(value) = 'integer' AS bool FROM samples
+         WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`,
+      ),
+      // Integer division groups a row into its bucket: bucket start = from + b * width.
+      mean: db.prepare(
+        `SELECT (ts - @from) / @width AS b, avg(value) AS v FROM samples
+         WHERE series_id = @id AND ts >= @from AND ts < @to AND typeof(value) <> 'text' GROUP BY b ORDER BY b`,
+      ),
+      // SQLite's bare-column rule: with max(ts), `value` comes from the bucket's last row.
+      lastText: db.prepare(
+        `SELECT (ts - @from) / @width AS b, value AS v, max(ts) AS last FROM samples
+         WHERE series_id = @id AND ts >= @from AND ts < @to AND typeof(value) = 'text' GROUP BY b`,
+      ),
+      prune: db.prepare('DELETE FROM samples WHERE series_id = ? AND ts < ?'),
+    };
+    this.#phase = 'running';
+    if (this.#config.retention > 0) {
+      const every = Math.min(3_600_000, Math.max(60_000, Math.floor(this.#config.retention / 10)));
+      this.#retentionTimer = setInterval(() => void this.enforceRetention(), every);
+      this.#retentionTimer.unref();
+      // The first pass a little after start, not in the middle of it.
+      setTimeout(() => void this.enforceRetention(), 1000).unref();
+    }
+    if (this.#queue.length) this.#schedule();
+  }
+
+  write(points: readonly SeriesPoint[]): void {
+    try {
+      for (const point of points) {
+        this.#stats.accepted++;
+        if (this.#phase === 'stopped' || !isWritable(point)) {
+          this.#refuse(1, this.#phase === 'stopped' ? 'store stopped' : 'point cannot be written');
+          continue;
+        }
+        this.#queue.push(point);
+      }
+      while (this.#queue.length > MEMORY_LIMIT_POINTS) {
+        this.#queue.shift();
+        this.#refuse(1, 'memory limit reached while SQLite refuses writes');
+      }
+      if (this.#phase === 'running') this.#schedule();
+    } catch (err) {
+      this.#log.error({ err }, 'series write failed'); // never the caller's problem
+    }
+  }
+
+  async flush(): Promise<void> {
+    this.#writeQueued();
+  }
+
+  async query(query: SeriesQuery): Promise<SeriesSample[]> {
+    const sql = this.#sql;
+    if (!sql || this.#phase !== 'running') return [];
+    this.#writeQueued(); // read your own writes
+    const from = Math.ceil(query.from);
+    const to = Math.ceil(query.to);
+    if (!(from < to)) return [];
+    const id = sql.seriesId.get(query.measurement, query.device, query.field) as number | undefined;
+    if (id === undefined) return [];
+    if (query.points === undefined) {
+      const rows = sql.raw.all(id, from, to) as { ts: number; value: Scalar; bool: number }[];
+      return rows.map((r) => ({ ts: r.ts, value: r.bool ? r.value === 1 : r.value }));
+    }
+    const width = bucketWidthMs(from, to, query.points);
+    const params = { id, from: BigInt(from), to: BigInt(to), width: BigInt(width) };
+    const buckets = new Map<number, Scalar>();
+    for (const r of sql.lastText.all(params) as { b: number; v: string }[]) buckets.set(r.b, r.v);
+    // A bucket with any number (or boolean) takes their mean; only all-string buckets keep a string.
+    for (const r of sql.mean.all(params) as { b: number; v: number }[]) buckets.set(r.b, r.v);
+    return [...buckets].sort(([a], [b]) => a - b).map(([b, value]) => ({ ts: from + b * width, value }));
+  }
+
+  /** Deletes points older than the retention, series by series in small transactions. */
+  async enforceRetention(): Promise<number> {
+    const db = this.#db;
+    const sql = this.#sql;
+    if (!db || !sql || this.#config.retention <= 0 || this.#pruning) return 0;
+    this.#pruning = true;
+    try {
+      return await this.#prune(db, sql);
+    } finally {
+      this.#pruning = false;
+    }
+  }
+
+  async #prune(db: SqliteDatabase, sql: Statements): Promise<number> {
+    const cutoff = this.#clock.now() - this.#config.retention;
+    const ids = db.prepare('SELECT id FROM series').pluck().all() as number[];
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += 200) {
+      if (this.#phase !== 'running') break;
+      db.transaction(() => {
+        for (const id of ids.slice(i, i + 200)) deleted += sql.prune.run(id, cutoff).changes;
+      })();
+      // Yield between chunks: a long purge must not hold up readings.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (deleted > 0) this.#log.debug({ deleted, cutoff }, 'retention: old points deleted');
+    return deleted;
+  }
+
+  stats(): SeriesStoreStats {
+    const pending = this.#queue.length;
+    return { ...this.#stats, spooled: 0, replayed: 0, pending, spoolDepth: 0 };
+  }
+
+  health(): ComponentHealth {
+    if (this.#phase === 'new') return { state: 'down', detail: 'not started' };
+    if (this.#phase === 'stopped') return { state: 'down', detail: 'stopped' };
+    if (this.#failing) {
+      return {
+        state: 'down',
+        detail: `SQLite refuses writes (${this.#failing}): ${this.#queue.length} points held`,
+      };
+    }
+    return { state: 'up', detail: `embedded store ${this.#path}` };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#phase !== 'running') {
+      this.#phase = 'stopped';
+      return;
+    }
+    this.#writeQueued();
+    this.#phase = 'stopped';
+    this.#clearFlushTimer();
+    clearInterval(this.#retentionTimer);
+    if (this.#queue.length) this.#log.error({ points: this.#queue.length }, 'points not stored at stop');
+    this.#db?.close();
+    this.#db = undefined;
+    this.#sql = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#flushTimer || this.#failing) return;
+    const run = () => {
+      this.#flushTimer = undefined;
+      this.#writeQueued();
+    };
+    // A full batch goes out on the next turn (not inside the caller's write), a partial one later.
+    this.#flushTimer =
+      this.#queue.length >= this.#batchSize ? setImmediate(run) : setTimeout(run, this.#flushMs);
+  }
+
+  #clearFlushTimer(): void {
+    clearTimeout(this.#flushTimer as NodeJS.Timeout | undefined);
+    clearImmediate(this.#flushTimer as NodeJS.Immediate | undefined);
+    this.#flushTimer = undefined;
+  }
+
+  #writeQueued(): void {
+    const db = this.#db;
+    const sql = this.#sql;
+    if (!db || !sql) return;
+    this.#clearFlushTimer();
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#batchSize);
+      const started = performance.now();
+      try {
+        db.transaction(() => {
+          for (const point of batch) this.#insert(sql, point);
+        })();
+      } catch (err) {
+        this.#seriesIds.clear(); // ids created in the rolled-back transaction are gone
+        this.#fail(err);
+        return;
+      }
+      this.#queue.splice(0, batch.length);
+      this.#stats.written += batch.length;
+      if (this.#failing) this.#log.info('SQLite takes writes again');
+      this.#failing = undefined;
+      this.#attempt = 0;
+      try {
+        this.onBatchWritten?.(batch.length, performance.now() - started);
+      } catch (err) {
+        this.#log.warn({ err }, 'onBatchWritten callback threw');
+      }
+    }
+  }
+
+  #insert(sql: Statements, point: SeriesPoint): void {
+    const device = point.tags.device ?? '';
+    const ts = Math.round(point.ts);
+    for (const field in point.fields) {
+      const value = bindValue(point.fields[field]!);
+      if (value === undefined || field === '') continue;
+      const key = `${point.measurement}\u0000${device}\u0000${field}`;
+      let id = this.#seriesIds.get(key);
+      if (id === undefined) {
+        sql.addSeries.run(point.measurement, device, field, JSON.stringify(point.tags));
+        id = sql.seriesId.get(point.measurement, device, field) as number;
+        this.#seriesIds.set(key, id);
+      }
+      sql.insert.run(id, ts, value);
+    }
+  }
+
+  #fail(err: unknown): void {
+    const message = errorMessage(err);
+    if (!this.#failing) this.#log.error({ err: message }, 'SQLite refuses writes: holding points in memory');
+    this.#failing = message;
+    const delay = backoffDelayMs(++this.#attempt, { minMs: 500, maxMs: 30_000 });
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#writeQueued();
+    }, delay);
+  }
+
+  #refuse(count: number, reason: string): void {
+    this.#stats.rejected += count;
+    const suppressed = this.#throttle.take(reason, this.#clock.now());
+    if (suppressed !== undefined) {
+      this.#log.warn({ code: 'CGW_STORE_REJECTED', points: count, suppressed }, `points refused: ${reason}`);
+    }
+  }
+}
+
+/** Same acceptance as the line protocol: a measurement, a finite timestamp, one storable field. */
+function isWritable(point: SeriesPoint): boolean {
+  if (typeof point?.measurement !== 'string' || point.measurement === '') return false;
+  if (typeof point.ts !== 'number' || !Number.isFinite(point.ts)) return false;
+  if (typeof point.tags !== 'object' || point.tags === null) return false;
+  for (const field in point.fields)
+    if (field !== '' && bindValue(point.fields[field]!) !== undefined) return true;
+  return false;
+}
+
+/** better-sqlite3 binds JS numbers as REAL and bigints as INTEGER: booleans become 0n/1n. */
+function bindValue(value: Scalar): Bound | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  if (typeof value === 'string') return value;
+  return undefined;
+}
