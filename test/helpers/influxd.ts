@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryPath } from './debian.ts';
+import { freePort } from './ports.ts';
 
 /** A real influxd 1.x for tests, on loopback ports of its own. */
 export interface InfluxdHandle {
@@ -37,25 +37,6 @@ export interface InfluxSeries {
 export interface InfluxAnswer {
   results: { statement_id?: number; series?: InfluxSeries[]; error?: string }[];
   error?: string;
-}
-
-/**
- * A random port below 32768: outside the kernel's ephemeral range (32768-60999), so no outgoing
- * connection can take it while influxd is stopped for an outage test and must come back on it.
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      return port;
-    }
-  }
 }
 
 function config(dir: string, httpPort: number, rpcPort: number): string {

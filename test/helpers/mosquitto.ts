@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryPath } from './debian.ts';
+import { freePort } from './ports.ts';
+
+export { freePort };
 
 export interface Mosquitto {
   port: number;
@@ -22,19 +25,6 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** Give up when it does not accept connections within this long. Default 10 s. */
   readyTimeoutMs?: number;
-}
-
-/** A port free on 127.0.0.1 right now: the kernel picks one for a throwaway listener. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 /**
