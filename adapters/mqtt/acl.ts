@@ -1,11 +1,18 @@
 import type { DeviceKind } from '../../gateway/types.ts';
 import type { MqttUser } from './config.ts';
-import { filterCovers, parseDeviceTopic, topicMatches } from './topics.ts';
+import { compileFilter, filterCovers, parseDeviceTopic } from './topics.ts';
 
 /** Who a connected client is, decided once at CONNECT. */
 export type Identity =
   | { type: 'device'; deviceId: string; site: string; kind: DeviceKind; root: string }
-  | { type: 'user'; username: string; publish: readonly string[]; subscribe: readonly string[] }
+  | {
+      type: 'user';
+      username: string;
+      publish: readonly string[];
+      subscribe: readonly string[];
+      /** `publish` compiled once: checked on every message. */
+      canPublishTo: (topic: string) => boolean;
+    }
   | { type: 'anonymous' };
 
 export type PublishVerdict =
@@ -31,7 +38,7 @@ export function canPublish(identity: Identity, topic: string, prefix: string): P
       return { allow: false, reason: 'wrong_sender', detail };
     }
     case 'user':
-      if (identity.publish.some((f) => topicMatches(f, topic))) return { allow: true };
+      if (identity.canPublishTo(topic)) return { allow: true };
       return {
         allow: false,
         reason: 'unauthorized',
@@ -59,5 +66,12 @@ export function canSubscribe(identity: Identity, filter: string, prefix: string)
 }
 
 export function userIdentity(user: MqttUser): Identity {
-  return { type: 'user', username: user.username, publish: user.publish, subscribe: user.subscribe };
+  const matchers = user.publish.map(compileFilter);
+  return {
+    type: 'user',
+    username: user.username,
+    publish: user.publish,
+    subscribe: user.subscribe,
+    canPublishTo: (topic) => matchers.some((match) => match(topic)),
+  };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { filterCovers, parseDeviceTopic, topicMatches } from './topics.ts';
+import { compileFilter, filterCovers, parseDeviceTopic, topicMatches } from './topics.ts';
 
 describe('parseDeviceTopic', () => {
   it('splits a device topic', () => {
@@ -79,6 +79,20 @@ describe('topic filters', () => {
           expect(topicMatches(allowed, t)).toBe(true);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('a compiled filter agrees with topicMatches (property)', () => {
+    const level = fc.constantFrom('cg', 'a', 'b', '+', '#', '$SYS');
+    const filter = fc.array(level, { minLength: 1, maxLength: 4 }).map((l) => l.join('/'));
+    const topic = fc
+      .array(fc.constantFrom('cg', 'a', 'b', 'c', '$SYS', ''), { minLength: 1, maxLength: 5 })
+      .map((l) => l.join('/'));
+    fc.assert(
+      fc.property(filter, topic, (f, t) => {
+        expect(compileFilter(f)(t)).toBe(topicMatches(f, t));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -52,6 +52,23 @@ export function topicMatches(filter: string, topic: string): boolean {
 }
 
 /**
+ * A matcher for one filter, built once: a filter without `+` that ends in `/#` (the usual ACL
+ * entry) becomes a prefix test instead of a split per message.
+ */
+export function compileFilter(filter: string): (topic: string) => boolean {
+  if (!filter.includes('+') && !filter.startsWith('$')) {
+    if (filter === '#') return (topic) => !topic.startsWith('$');
+    if (filter.endsWith('/#') && !filter.slice(0, -2).includes('#')) {
+      const prefix = filter.slice(0, -1);
+      const exact = filter.slice(0, -2);
+      return (topic) => topic === exact || topic.startsWith(prefix);
+    }
+    if (!filter.includes('#')) return (topic) => topic === filter;
+  }
+  return (topic) => topicMatches(filter, topic);
+}
+
+/**
  * True when every topic the `requested` filter can match is also matched by `allowed`: a client
  * granted `cg/+/alerts/#` may subscribe to `cg/site-a/alerts/lift-1` but not to `cg/#`.
  */
