@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { formatDuration } from '../duration.ts';
 import { errorMessage, isGatewayError } from '../errors.ts';
 import { LogThrottle, type Logger } from '../log.ts';
-import { backoffDelayMs, type BackoffOptions } from './backoff.ts';
+import { backoffDelayMs, type BackoffOptions } from '../backoff.ts';
 import type { InfluxConfig } from './config.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { InfluxReader } from './influx-query.ts';

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import { LogThrottle, type Logger } from '../log.ts';
 import type { Scalar } from '../types.ts';
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs } from '../backoff.ts';
 import type { StoreConfig } from './config.ts';
 import { bucketWidthMs } from './downsample.ts';
 import type {
