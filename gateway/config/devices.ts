@@ -2,13 +2,21 @@ import { z } from 'zod';
 import { DEVICE_KINDS } from '../types.ts';
 import { durationMs, identifier, port, secret } from './common.ts';
 
+const RESERVED_LABELS = ['site', 'device', 'kind', 'type', 'rule', 'severity'];
+
 const base = {
   id: identifier,
   kind: z.enum(DEVICE_KINDS),
   /** Defaults to the config's `site`. */
   site: identifier.optional(),
   name: z.string().min(1).max(200).optional(),
-  labels: z.record(identifier, z.string().min(1).max(100)).default({}),
+  /** Become InfluxDB tags beside `site` and `device`, so those names are taken. */
+  labels: z
+    .record(identifier, z.string().min(1).max(100))
+    .refine((labels) => !RESERVED_LABELS.some((k) => k in labels), {
+      message: `label names ${RESERVED_LABELS.map((k) => `"${k}"`).join(', ')} are reserved`,
+    })
+    .default({}),
   /** Other devices watching or feeding this one (a door's cameras, a pump's tank). */
   links: z.array(identifier).default([]),
   /** Silence longer than this marks the device offline. */

@@ -16,6 +16,13 @@ export interface ConfigProblem {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/**
+ * `${NAME}` is not a valid plain scalar inside a YAML flow mapping (`{ password: ${X} }`, as in
+ * the design's examples), so references become a token that is, before parsing, and are
+ * resolved on the parsed scalars afterwards: an environment value is never read as YAML.
+ */
+const TOKEN_REF = /_CGWENV-([A-Za-z_][A-Za-z0-9_]*)-/g;
+const WHOLE_TOKEN = /^_CGWENV-[A-Za-z_][A-Za-z0-9_]*-$/;
 
 /**
  * Parses and validates config text. Reports every problem at once, each with its path and line;
@@ -23,7 +30,8 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const tokenised = text.replace(ENV_REF, (_m, name: string) => `_CGWENV-${name}-`);
+  const doc = parseDocument(tokenised, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
     problems.push({
@@ -35,7 +43,14 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (problems.length) return { ok: false, problems };
 
   substituteEnv(doc, env, lineCounter, problems);
-  const result = parseConfigObject(doc.toJS() ?? {}, (path, key) => lineOf(doc, path, lineCounter, key));
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // e.g. an alias to an anchor that does not exist
+    return { ok: false, problems: [{ path: '', message: (err as Error).message }] };
+  }
+  const result = parseConfigObject(raw, (path, key) => lineOf(doc, path, lineCounter, key));
   if (!result.ok || problems.length)
     return { ok: false, problems: sortProblems([...problems, ...(result.ok ? [] : result.problems)]) };
   return result;
@@ -98,10 +113,10 @@ function substituteEnv(
 ): void {
   visit(doc, {
     Scalar(_key, node, path) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const whole = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(node.value);
+      if (typeof node.value !== 'string' || !node.value.includes('_CGWENV-')) return;
+      const whole = WHOLE_TOKEN.test(node.value);
       const missing: string[] = [];
-      const replaced = node.value.replace(ENV_REF, (_m, name: string) => {
+      const replaced = node.value.replace(TOKEN_REF, (_m, name: string) => {
         const value = env[name];
         if (value === undefined) missing.push(name);
         return value ?? '';
