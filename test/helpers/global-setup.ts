@@ -5,5 +5,7 @@ export default async function setup(): Promise<void> {
   await ensureDebianPackages([
     { binary: 'influxd', pkg: 'influxdb' },
     { binary: 'mosquitto', pkg: 'mosquitto' },
+    { binary: 'mbpoll', pkg: 'mbpoll' },
+    { binary: 'socat', pkg: 'socat' },
   ]);
 }
