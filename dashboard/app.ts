@@ -1,3 +1,4 @@
+import type { SnapshotSource } from '../gateway/types.ts';
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AuthService } from '../gateway/auth/users.ts';
@@ -42,6 +43,8 @@ export interface DashboardDeps {
   health: () => Record<string, ComponentHealth>;
   /** Users and sessions: `(await setupAuth({users: config.http.users, adminPassword, …})).auth`. */
   auth: AuthService;
+  /** Camera snapshots (the ONVIF adapter), when the config has cameras. */
+  snapshots?: SnapshotSource;
 }
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -17,6 +17,7 @@ import { Pseudonymiser } from './privacy.ts';
 import { DeviceRegistry } from './registry.ts';
 import { createSeriesStore } from './store/index.ts';
 import type { ComponentHealth, SeriesStore } from './store/series-store.ts';
+import type { SnapshotSource } from './types.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -119,7 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const { auth, generatedAdminPassword } = await setupAuthPersisted(config, options.env, dataDir, clock);
     let httpUrl: string | undefined;
     if (options.http !== false) {
+      const snapshots = adapters.find((a): a is Adapter & SnapshotSource => 'snapshot' in a);
       const app = await buildApp({
+        snapshots,
         config,
         registry,
         store,

@@ -37,3 +37,9 @@ export interface Status {
   /** Why: `status message`, `last will`, `silent for 120 s`, `timeout` … */
   reason: string;
 }
+
+/** Takes a JPEG snapshot from a camera now (the ONVIF adapter implements it). */
+export interface SnapshotSource {
+  /** Rejects with a GatewayError (`CGW_NOT_FOUND` for a device that is not a camera). */
+  snapshot(deviceId: string): Promise<Buffer>;
+}
