@@ -5,13 +5,17 @@ import type { LoadOptions, LoadResult } from './load.ts';
 
 /** Starts the load generator in a child process; resolves with what it sent. */
 export async function loadInChild(options: LoadOptions): Promise<LoadResult> {
-  const child = fork(fileURLToPath(new URL('./load-child.ts', import.meta.url)), [JSON.stringify(options)], {
+  const child = fork(fileURLToPath(new URL('./load-child.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  child.send(options);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await Promise.race([
+    once(child, 'exit'),
+    once(child, 'error').then(([err]) => Promise.reject(err)),
+  ])) as [number | null];
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
 }

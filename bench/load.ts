@@ -10,6 +10,8 @@ export interface LoadOptions {
   durationMs: number;
   qos: 0 | 1;
   prefix?: string;
+  /** Messages per second over all connections; absent: as fast as they go. */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -73,9 +75,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         .filter((_, i) => i % options.connections === c);
       const topics = mine.map((d) => `${prefix}/${d.site}/${d.kind}/${d.id}/telemetry`);
       let k = 0;
+      // Paced: every 10 ms, send what the rate allows up to now (catching up after a slow tick).
+      const perConnection = options.ratePerSecond ? options.ratePerSecond / options.connections : undefined;
       while (Date.now() < deadline) {
         let last: Promise<unknown> = Promise.resolve();
-        for (let w = 0; w < 200; w++) {
+        let window = 200;
+        if (perConnection) {
+          await new Promise((r) => setTimeout(r, 10));
+          window = Math.max(0, Math.floor(((Date.now() - t0) / 1000) * perConnection) - k);
+        }
+        for (let w = 0; w < window; w++) {
           const d = mine[k % mine.length]!;
           const n = perDevice[d.i]!++;
           last = client.publishAsync(topics[k % mine.length]!, telemetry(d.kind, baseTs + n, n), {
