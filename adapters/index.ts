@@ -1,7 +1,9 @@
 import type { Clock } from '../gateway/clock.ts';
 import type { Config } from '../gateway/config/schema.ts';
 import type { Logger } from '../gateway/log.ts';
+import { ModbusAdapter, type ModbusDeviceConfig } from './modbus/adapter.ts';
 import { MqttAdapter } from './mqtt/adapter.ts';
+import { OnvifAdapter } from './onvif/adapter.ts';
 import type { Adapter } from './types.ts';
 
 export type { Adapter, AdapterEvents } from './types.ts';
@@ -23,6 +25,18 @@ export const ADAPTERS: Record<string, (ctx: AdapterContext) => Adapter> = {
       config: ctx.config.mqtt,
       devices: ctx.config.devices,
       log: ctx.log.child({ module: 'mqtt' }),
+      clock: ctx.clock,
+    }),
+  modbus: (ctx) =>
+    new ModbusAdapter({
+      devices: ctx.config.devices.filter((d): d is ModbusDeviceConfig => d.protocol === 'modbus'),
+      log: ctx.log.child({ module: 'modbus' }),
+      clock: ctx.clock,
+    }),
+  onvif: (ctx) =>
+    new OnvifAdapter({
+      devices: ctx.config.devices,
+      log: ctx.log.child({ module: 'onvif' }),
       clock: ctx.clock,
     }),
 };

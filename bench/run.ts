@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { benchAlerts } from './alerts.ts';
 import { benchIngest, type IngestResult } from './ingest.ts';
 import { fmt } from './harness.ts';
+import { benchModbus } from './modbus.ts';
 
 /**
  * `npm run bench`: runs each benchmark, prints a table, writes bench/results/<date>.json.
@@ -16,6 +18,10 @@ for (const qos of [0, 1] as const) {
   process.stdout.write(`ingest, QoS ${qos}: 1,000 devices, 10 connections, ${seconds} s …\n`);
   results.push(await benchIngest({ devices: 1000, connections: 10, durationMs: seconds * 1000, qos }));
 }
+process.stdout.write(`modbus: 200 pumps × 16 registers at 1 Hz, 20 TCP gateways, ${seconds} s …\n`);
+const modbus = await benchModbus({ pumps: 200, durationMs: seconds * 1000 });
+process.stdout.write(`alerts: 5,000 telemetry msg/s, every shipped template, ${seconds} s …\n`);
+const alerts = await benchAlerts({ ratePerSecond: 5000, durationMs: seconds * 1000 });
 
 const rows = [
   ['benchmark', 'bare aedes msg/s', 'gateway accepted msg/s', 'points landed/s', 'loss', 'ratio vs aedes'],
@@ -36,11 +42,20 @@ const table = [
   ...rows.slice(1).map(line),
 ].join('\n');
 process.stdout.write(`\n${table}\n`);
+process.stdout.write(
+  `\nmodbus poll, ${modbus.pumps} pumps × ${modbus.registersPerPump} registers at 1 Hz: ${fmt(modbus.readingsPerSecond)} readings/s, ` +
+    `gateway CPU ${fmt(modbus.cpuPercent, 1)} % of a core, jitter p50 ${fmt(modbus.jitterMs.p50)} ms, p99 ${fmt(modbus.jitterMs.p99)} ms\n`,
+);
+
+process.stdout.write(
+  `\nalert latency, MQTT publish → alert on its MQTT topic, ${fmt(alerts.achievedPerSecond)} msg/s, ${alerts.templates} templates: ` +
+    `p50 ${alerts.p50Ms} ms, p99 ${alerts.p99Ms} ms (${alerts.samples} alerts, ${alerts.missed} missed)\n`,
+);
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const date = new Date().toISOString().slice(0, 10);
 writeFileSync(
   new URL(`./results/${date}.json`, import.meta.url),
-  JSON.stringify({ date, machine, seconds, ingest: results }, null, 2) + '\n',
+  JSON.stringify({ date, machine, seconds, ingest: results, modbus, alerts }, null, 2) + '\n',
 );
 process.stdout.write(`\nwritten to bench/results/${date}.json\n`);

@@ -8,15 +8,19 @@ import type { Config } from '../gateway/config/schema.ts';
 import type { DeadLetterList } from '../gateway/dead-letters.ts';
 import type { Logger } from '../gateway/log.ts';
 import type { Metrics } from '../gateway/metrics.ts';
+import type { AlertService } from '../rules/service.ts';
 import type { DeviceRegistry } from '../gateway/registry.ts';
 import type { ComponentHealth, SeriesStore } from '../gateway/store/series-store.ts';
 import { installAuth } from './auth.ts';
 import { installErrorHandling } from './errors.ts';
 import { routeRecorder } from './openapi.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { authRoutes } from './routes/auth.ts';
+import { cameraRoutes } from './routes/cameras.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
+import { kpiRoutes } from './routes/kpi.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { pageRoutes } from './routes/page.ts';
@@ -45,6 +49,8 @@ export interface DashboardDeps {
   auth: AuthService;
   /** Camera snapshots (the ONVIF adapter), when the config has cameras. */
   snapshots?: SnapshotSource;
+  /** Alerts, KPIs and recent events (the rule engine); without it those routes answer 503. */
+  alerts?: AlertService;
 }
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -81,7 +87,10 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, routeDeps);
   await app.register(healthRoutes, routeDeps);
   await app.register(deviceRoutes, routeDeps);
+  await app.register(cameraRoutes, routeDeps);
   await app.register(deadLetterRoutes, routeDeps);
+  await app.register(alertRoutes, routeDeps);
+  await app.register(kpiRoutes, routeDeps);
   await app.register(metricsRoutes, routeDeps);
   await app.register(openApiRoutes, { ...routeDeps, routes: recorder.records, version });
   return app;

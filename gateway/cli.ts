@@ -14,7 +14,7 @@ Usage:
   cgw check --config gateway.yaml      validate the config; exit 1 listing every problem
   cgw schema                           the config's JSON Schema
   cgw hash-password [PASSWORD]         an scrypt hash for http.users or device passwords (reads stdin without argument)
-  cgw discover                         ONVIF cameras on the LAN
+  cgw discover [--target host:port]    ONVIF cameras answering WS-Discovery (--config: check credentials)
 
 Environment: CGW_HTTP_PORT (8080), CGW_MQTT_PORT (1883), CGW_DATA_DIR (./data),
 CGW_INFLUX_URL (e.g. http://127.0.0.1:8086/community), CGW_ADMIN_PASSWORD, CGW_LOG_LEVEL.
@@ -32,10 +32,7 @@ const COMMANDS: Record<string, Command> = {
     return 0;
   },
   'hash-password': hashPasswordCommand,
-  discover: async () => {
-    process.stderr.write('cgw discover: ONVIF discovery arrives with the camera adapter (not built yet).\n');
-    return 2;
-  },
+  discover: async (args) => (await import('./commands/discover.ts')).discover(args),
 };
 
 /** Runs one command; returns the exit code. Never throws: errors are printed plainly. */

@@ -13,7 +13,23 @@ export const ERROR_CODES = {
   CGW_STORE_REJECTED: { status: 500, transient: false },
   CGW_SPOOL_CORRUPT: { status: 500, transient: false },
   CGW_BROKER_LISTEN: { status: 500, transient: false },
+  // ONVIF cameras: unreachable or offline (503), too slow (504), or answering but unusable (502).
+  CGW_ONVIF_UNAVAILABLE: { status: 503, transient: true },
+  CGW_ONVIF_TIMEOUT: { status: 504, transient: true },
+  CGW_ONVIF_UNAUTHORIZED: { status: 502, transient: false },
+  CGW_ONVIF_FAULT: { status: 502, transient: false },
+  CGW_ONVIF_MALFORMED: { status: 502, transient: true },
+  // Modbus: no answer in time (504), unreachable (503), an exception or garbled reply (502).
+  CGW_MODBUS_TIMEOUT: { status: 504, transient: true },
+  CGW_MODBUS_DISCONNECTED: { status: 503, transient: true },
+  CGW_MODBUS_EXCEPTION: { status: 502, transient: true },
+  CGW_MODBUS_BAD_REPLY: { status: 502, transient: true },
   CGW_INTERNAL: { status: 500, transient: false },
+  CGW_RULE_INVALID: { status: 400, transient: false },
+  CGW_RULE_ALERT_CONFLICT: { status: 409, transient: false },
+  CGW_RULE_LINK_INVALID: { status: 403, transient: false },
+  CGW_RULE_NOTIFY_FAILED: { status: 502, transient: true },
+  CGW_RULE_NOTIFY_REFUSED: { status: 502, transient: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

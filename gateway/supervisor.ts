@@ -4,6 +4,8 @@ import { createAdapters } from '../adapters/index.ts';
 import { MqttAdapter } from '../adapters/mqtt/adapter.ts';
 import type { Adapter } from '../adapters/types.ts';
 import { buildApp } from '../dashboard/app.ts';
+import { engineDevices } from '../rules/compile.ts';
+import { AlertEngine, type AlertEngineOptions } from '../rules/engine.ts';
 import { setupAuth } from './auth/users.ts';
 import { Bus } from './bus.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   http?: boolean;
   /** How often silent devices are looked for (default 1 s). */
   silenceCheckMs?: number;
+  /** Rule engine settings tests shorten (notification backoff, delivery hook). */
+  alerts?: Pick<AlertEngineOptions, 'backoff' | 'onSent' | 'timers'>;
 }
 
 /** A running gateway: its parts, its addresses, and `stop()`. */
@@ -40,6 +44,8 @@ export interface Gateway {
   readonly deadLetters: DeadLetterList;
   readonly mqtt: MqttAdapter;
   readonly pipeline: Pipeline;
+  /** Rules, alerts and notifications; `alerts.reload(rules)` swaps the rules at run time. */
+  readonly alerts: AlertEngine;
   readonly mqttPort: number;
   /** `http://127.0.0.1:8080`, or undefined when HTTP is off. */
   readonly httpUrl: string | undefined;
@@ -111,18 +117,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     timer.unref();
     stops.push(() => clearInterval(timer));
 
+    const snapshots = adapters.find((a): a is Adapter & SnapshotSource => 'snapshot' in a);
+    // After the store and the adapters (it reads the bus they feed), stopped before them.
+    const alerts = new AlertEngine({
+      ...options.alerts,
+      rules: config.rules,
+      notify: config.notify,
+      prefix: config.mqtt.prefix,
+      devices: engineDevices(config.devices),
+      bus,
+      series: store,
+      log: log.child({ module: 'rules' }),
+      clock,
+      dataDir,
+      publish: (topic, payload, opts) => mqtt.broker.publish(topic, payload, opts),
+      snapshots,
+    });
+    stops.push(() => alerts.stop());
+    await alerts.start();
+
     const health = (): Record<string, ComponentHealth> => ({
       broker: { state: 'up', detail: `${mqtt.broker.connectedClients} clients on port ${mqtt.broker.port}` },
       store: store.health(),
-      ...adapterHealth(adapters),
+      rules: alerts.health(),
+      ...adapterHealth(adapters, registry),
     });
 
     const { auth, generatedAdminPassword } = await setupAuthPersisted(config, options.env, dataDir, clock);
     let httpUrl: string | undefined;
     if (options.http !== false) {
-      const snapshots = adapters.find((a): a is Adapter & SnapshotSource => 'snapshot' in a);
       const app = await buildApp({
         snapshots,
+        alerts,
         config,
         registry,
         store,
@@ -140,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const port = address && typeof address === 'object' ? address.port : config.http.port;
       httpUrl = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
       log.info({ url: httpUrl }, 'dashboard listening');
+      alerts.setBaseUrl(httpUrl);
     }
 
     let stopping: Promise<void> | undefined;
@@ -152,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       deadLetters,
       mqtt,
       pipeline,
+      alerts,
       mqttPort: mqtt.broker.port,
       httpUrl,
       generatedAdminPassword,
@@ -164,9 +192,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function adapterHealth(adapters: Adapter[]): Record<string, ComponentHealth> {
+/**
+ * An adapter is as healthy as its devices: `degraded` while some of them are offline (a dead pump
+ * does not make the Modbus adapter down), with the count in the detail.
+ */
+function adapterHealth(adapters: Adapter[], registry: DeviceRegistry): Record<string, ComponentHealth> {
   const out: Record<string, ComponentHealth> = {};
-  for (const a of adapters) if (a.protocol !== 'mqtt') out[a.protocol] = { state: 'up', detail: 'running' };
+  for (const adapter of adapters) {
+    if (adapter.protocol === 'mqtt') continue;
+    const devices = registry.list().filter((d) => d.protocol === adapter.protocol);
+    const offline = devices.filter((d) => d.online === false).length;
+    const online = devices.filter((d) => d.online === true).length;
+    out[adapter.protocol] = {
+      state: offline ? 'degraded' : 'up',
+      detail: `${online} of ${devices.length} devices online${offline ? `, ${offline} offline` : ''}`,
+    };
+  }
   return out;
 }
 

@@ -26,6 +26,7 @@ describe('cgw demo', () => {
       CGW_DATA_DIR: join(dir, 'demo-data'),
       CGW_HTTP_PORT: String(httpPort),
       CGW_MQTT_PORT: String(await freePort()),
+      CGW_MODBUS_PORT: String(await freePort()),
       CGW_ADMIN_PASSWORD: '',
       CGW_INFLUX_URL: '',
     });
@@ -57,7 +58,7 @@ describe('cgw demo', () => {
       20_000,
       200,
     );
-    expect(new Set(devices.map((d) => d.kind))).toEqual(new Set(['access', 'elevator']));
+    expect(new Set(devices.map((d) => d.kind))).toEqual(new Set(['access', 'elevator', 'camera', 'pump']));
 
     expect(await demo.stop('SIGINT')).toBe(0);
   });

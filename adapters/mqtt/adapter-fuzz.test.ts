@@ -1,28 +1,21 @@
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/log.ts';
-import { parseOrThrow } from '../../test/fixtures/configs.ts';
-import { MqttAdapter } from './adapter.ts';
+import type { MqttAdapter } from './adapter.ts';
+import { mqttAdapterFor } from '../../test/fixtures/mqtt-adapter.ts';
 
 let adapter: MqttAdapter;
 let client: MqttClient;
 let outcomes = 0;
 
 beforeAll(async () => {
-  const config = parseOrThrow(`
+  adapter = mqttAdapterFor(`
 site: s
 mqtt: { port: 0, maxPayloadBytes: 512, users: [{ username: fuzzer, password: f, publish: ["cg/#"] }] }
 devices:
   - { id: door-1, kind: access, protocol: mqtt, password: p }
   - { id: lift-1, kind: elevator, protocol: mqtt, password: p }
 `);
-  adapter = new MqttAdapter({
-    config: config.mqtt,
-    devices: config.devices,
-    log: silentLogger(),
-    clock: { now: () => Date.now() },
-  });
   for (const name of ['reading', 'event', 'status', 'rejected'] as const) adapter.on(name, () => outcomes++);
   await adapter.start();
   client = await mqtt.connectAsync(`mqtt://127.0.0.1:${adapter.broker.port}`, {

@@ -1,26 +1,19 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../gateway/auth/password.ts';
-import { silentLogger } from '../../gateway/log.ts';
-import { parseOrThrow } from '../../test/fixtures/configs.ts';
-import { MqttAdapter } from './adapter.ts';
+import type { MqttAdapter } from './adapter.ts';
+import { mqttAdapterFor } from '../../test/fixtures/mqtt-adapter.ts';
 
 let adapter: MqttAdapter;
 
 beforeAll(async () => {
   const hash = await hashPassword('lift-pass');
-  const config = parseOrThrow(`
+  adapter = mqttAdapterFor(`
 site: s
 mqtt: { port: 0, allowAnonymous: true }
 devices:
   - { id: lift-h, kind: elevator, protocol: mqtt, password: "${hash}" }
 `);
-  adapter = new MqttAdapter({
-    config: config.mqtt,
-    devices: config.devices,
-    log: silentLogger(),
-    clock: { now: () => Date.now() },
-  });
   await adapter.start();
 });
 

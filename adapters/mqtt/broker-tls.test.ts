@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../gateway/log.ts';
 import { parseOrThrow } from '../../test/fixtures/configs.ts';
+import { mqttAdapterFor } from '../../test/fixtures/mqtt-adapter.ts';
 import { MqttAdapter } from './adapter.ts';
 
 let dir: string;
@@ -34,18 +35,12 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  const config = parseOrThrow(`
+  adapter = mqttAdapterFor(`
 site: s
 mqtt: { port: 0, tls: { port: 0, cert: "${join(dir, 'cert.pem')}", key: "${join(dir, 'key.pem')}" } }
 devices:
   - { id: door-1, kind: access, protocol: mqtt, password: door-secret }
 `);
-  adapter = new MqttAdapter({
-    config: config.mqtt,
-    devices: config.devices,
-    log: silentLogger(),
-    clock: { now: () => Date.now() },
-  });
   await adapter.start();
 });
 

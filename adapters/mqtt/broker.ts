@@ -100,6 +100,8 @@ export class EmbeddedBroker {
     );
     const handle = (socket: import('node:net').Socket): void => {
       socket.on('error', () => {}); // a reset socket is the client's problem, never the gateway's
+      // Alerts and acks must not wait for Nagle's 40 ms coalescing (measured in bench/alerts).
+      socket.setNoDelay(true);
       const client = aedes.handle(socket);
       this.#capPacketSize(client, socket);
     };

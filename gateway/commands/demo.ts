@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import { createCameraFleet } from '../../simulators/camera-fleet.ts';
 import { createSimulatedCommunity } from '../../simulators/community.ts';
+import { createPumpFleet } from '../../simulators/pump-fleet.ts';
+import { technicianView, WebhookReceiver } from '../../simulators/webhook-receiver.ts';
 import { generatePassword } from '../auth/password.ts';
 import { readEnv } from '../env.ts';
 import { createLogger } from '../log.ts';
@@ -23,7 +26,34 @@ export async function demo(args: string[]): Promise<number> {
   // The demo always knows its admin password, so it can print it on every start.
   const adminPassword = env.adminPassword ?? generatePassword();
   const log = createLogger({ level: env.logLevel ?? 'warn' });
-  const gateway = await startGateway({ config: demoConfig(), env: { ...env, adminPassword }, log });
+  // The technicians' chat robot: prints what a technician on duty would read on the phone.
+  const webhookSecret = generatePassword();
+  const chat = new WebhookReceiver({
+    secret: webhookSecret,
+    onReceive: (hook) => process.stdout.write(technicianView(hook)),
+  });
+  await chat.start();
+  const config = demoConfig({ webhook: { url: chat.url, secret: webhookSecret } });
+  // Cameras first, on free ports: the gateway gets their real addresses and finds them up.
+  const cameras = createCameraFleet({
+    config,
+    log: log.child({ module: 'simulator' }),
+    seed: seedOf(values.seed),
+    autoEvents: { motionMeanMs: 90_000 / speed, tamperMeanMs: 1_800_000 / speed },
+  });
+  await cameras.start();
+  const pumps = createPumpFleet({
+    config,
+    log: log.child({ module: 'simulator' }),
+    seed: seedOf(values.seed),
+    speed,
+  });
+  await pumps.start();
+  const gateway = await startGateway({
+    config: cameras.withServedAddresses(config),
+    env: { ...env, adminPassword },
+    log,
+  });
   const community = createSimulatedCommunity({
     config: gateway.config,
     brokerUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
@@ -45,6 +75,9 @@ export async function demo(args: string[]): Promise<number> {
   return untilSignalled(log, async () => {
     await community.stop();
     await gateway.stop();
+    await cameras.stop();
+    await pumps.stop();
+    await chat.stop();
   });
 }
 

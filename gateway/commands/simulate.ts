@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { createCameraFleet } from '../../simulators/camera-fleet.ts';
 import { createSimulatedCommunity } from '../../simulators/community.ts';
+import { createPumpFleet } from '../../simulators/pump-fleet.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { readEnv } from '../env.ts';
 import { createLogger } from '../log.ts';
@@ -42,6 +44,16 @@ export async function simulate(args: string[]): Promise<number> {
     log,
   });
   await community.start();
+  // ONVIF cameras on their xaddr ports (loopback only), WS-Discovery on 127.0.0.1:3702.
+  const cameras = createCameraFleet({ config, log, seed: seedOf(values.seed) });
+  await cameras.start();
+  // A Modbus server on each pump's host:port (loopback only), every unit id with its map.
+  const pumps = createPumpFleet({ config, log, seed: seedOf(values.seed), speed });
+  await pumps.start();
   process.stdout.write(`simulating ${config.devices.length} devices against ${brokerUrl}; Ctrl-C stops\n`);
-  return untilSignalled(log, () => community.stop());
+  return untilSignalled(log, async () => {
+    await cameras.stop();
+    await pumps.stop();
+    await community.stop();
+  });
 }

@@ -1,3 +1,4 @@
+import { watchRules } from '../../rules/config-watch.ts';
 import { configPathOf } from '../cli.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { readEnv } from '../env.ts';
@@ -21,7 +22,15 @@ export async function start(args: string[]): Promise<number> {
     gateway.mqttPort,
     loginLine(gateway.generatedAdminPassword, env.adminPassword !== undefined),
   );
-  return untilSignalled(log, () => gateway.stop());
+  // Rules reload on SIGHUP and when the file changes; an invalid file keeps the running rules.
+  const stopWatching = watchRules(path, gateway.alerts, {
+    current: config,
+    log: log.child({ module: 'rules' }),
+  });
+  return untilSignalled(log, async () => {
+    stopWatching();
+    await gateway.stop();
+  });
 }
 
 /** The login line for `cgw start`. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { modbusDeviceSchema } from '../../adapters/modbus/config.ts';
+import { onvifConfigSchema } from '../../adapters/onvif/config.ts';
 import { DEVICE_KINDS } from '../types.ts';
-import { durationMs, identifier, port, secret } from './common.ts';
+import { durationMs, identifier, secret } from './common.ts';
 
 const RESERVED_LABELS = ['site', 'device', 'kind', 'type', 'rule', 'severity'];
 
@@ -29,43 +31,16 @@ const mqttDevice = z.strictObject({
   password: secret,
 });
 
-export const modbusRegister = z.strictObject({
-  field: identifier,
-  table: z.enum(['holding', 'input', 'coil', 'discrete']),
-  address: z.number().int().min(0).max(65535),
-  type: z.enum(['int16', 'uint16', 'int32', 'uint32', 'float32', 'bool']).default('uint16'),
-  wordOrder: z.enum(['big', 'little']).default('big'),
-  scale: z.number().default(1),
-  offset: z.number().default(0),
-});
-
 const modbusDevice = z.strictObject({
   ...base,
   protocol: z.literal('modbus'),
-  modbus: z
-    .strictObject({
-      host: z.string().min(1),
-      port: port.default(502),
-      unitId: z.number().int().min(0).max(255).default(1),
-      pollMs: z.number().int().min(50).default(1000),
-      timeoutMs: z.number().int().min(10).default(1000),
-      profile: identifier.optional(),
-      registers: z.array(modbusRegister).min(1).optional(),
-    })
-    .refine((m) => (m.profile === undefined) !== (m.registers === undefined), {
-      message: 'give either a profile or a registers map, not both and not neither',
-    }),
+  modbus: modbusDeviceSchema,
 });
 
 const onvifDevice = z.strictObject({
   ...base,
   protocol: z.literal('onvif'),
-  onvif: z.strictObject({
-    xaddr: z.url(),
-    username: z.string().min(1),
-    password: secret,
-    healthMs: z.number().int().min(100).default(10_000),
-  }),
+  onvif: onvifConfigSchema,
 });
 
 export const deviceSchema = z.discriminatedUnion('protocol', [mqttDevice, modbusDevice, onvifDevice]);

@@ -4,6 +4,9 @@ import { httpConfigSchema } from '../../dashboard/config.ts';
 import { influxConfigSchema, storeConfigSchema } from '../store/config.ts';
 import { identifier } from './common.ts';
 import { deviceSchema } from './devices.ts';
+import { ruleCrossCheck } from '../../rules/schema/cross-check.ts';
+import { notifySchema } from '../../rules/schema/notify.ts';
+import { rulesSchema } from '../../rules/schema/rule.ts';
 
 /**
  * The whole config file. Each module owns its slice; this file only composes them and checks
@@ -16,9 +19,9 @@ export const configSchema = z.strictObject({
   store: storeConfigSchema.prefault({}),
   http: httpConfigSchema.prefault({}),
   devices: z.array(deviceSchema).default([]),
-  // Rules and notifications are validated by the rule engine (rules/), which owns their schema.
-  rules: z.array(z.record(z.string(), z.unknown())).default([]),
-  notify: z.record(z.string(), z.unknown()).optional(),
+  // Rules and notifications: their schemas live with the rule engine (rules/schema/).
+  rules: rulesSchema.default([]),
+  notify: notifySchema.optional(),
 });
 
 /**
@@ -63,6 +66,7 @@ export function crossCheck(raw: unknown): Array<{ path: Array<string | number>; 
         message: `"${user.username}" is also a device id: MQTT usernames must be unique`,
       });
   });
+  problems.push(...ruleCrossCheck(raw));
   return problems;
 }
 

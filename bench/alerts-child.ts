@@ -1,0 +1,107 @@
+// The load and the probe of the alert-latency bench, in their own process so their clocks and
+// callbacks do not share the gateway's event loop. Options arrive as JSON in argv[2]; the result
+// leaves as JSON on stdout's last line.
+import mqtt, { type MqttClient } from 'mqtt';
+import { telemetry } from './load.ts';
+
+export interface AlertLoadOptions {
+  url: string;
+  username: string;
+  password: string;
+  site: string;
+  /** Background devices: telemetry that never breaches a rule. */
+  devices: Array<{ id: string; kind: 'access' | 'elevator' | 'pump' }>;
+  /** Pumps whose pressure the probe drops and restores. */
+  probes: string[];
+  connections: number;
+  ratePerSecond: number;
+  durationMs: number;
+  /** Time between probe breaches. */
+  probeEveryMs: number;
+}
+
+export interface AlertLoadResult {
+  sent: number;
+  elapsedMs: number;
+  /** publish of a breach → its alert on `cg/{site}/alerts/{device}`, ms */
+  latenciesMs: number[];
+  /** breaches whose alert never came */
+  missed: number;
+}
+
+function pumpTelemetry(n: number, pressure = 3.4 + (n % 5) / 10): string {
+  return JSON.stringify({
+    values: {
+      running: true,
+      outlet_pressure_bar: pressure,
+      inlet_pressure_bar: 1.1,
+      flow_m3h: 12 + (n % 7),
+      motor_current_a: 18 + (n % 4),
+      frequency_hz: 45,
+      tank_level_pct: 70 + (n % 10),
+      fault_code: 0,
+    },
+  });
+}
+
+async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
+  const connect = (id: string): Promise<MqttClient> =>
+    mqtt.connectAsync(o.url, {
+      username: o.username,
+      password: o.password,
+      clientId: `${id}-${process.pid}`,
+      reconnectPeriod: 0,
+    });
+  const clients = await Promise.all(
+    Array.from({ length: o.connections }, (_, i) => connect(`bench-load-${i}`)),
+  );
+  // Publisher and subscriber on separate connections, as a device and a technician's app are.
+  const probe = await connect('bench-probe');
+  const watcher = await connect('bench-watcher');
+  const pending = new Map<string, number>();
+  const latenciesMs: number[] = [];
+  watcher.on('message', (_topic, payload) => {
+    const m = JSON.parse(payload.toString()) as { device: string; event: string; rule: string };
+    const sentAt = pending.get(m.device);
+    if (m.event !== 'fired' || m.rule !== 'probe-low-pressure' || sentAt === undefined) return;
+    latenciesMs.push(performance.now() - sentAt);
+    pending.delete(m.device);
+    // Back to normal: the alert clears (flap window 0), so the next breach opens a new one.
+    probe.publish(`cg/${o.site}/pump/${m.device}/telemetry`, pumpTelemetry(0), { qos: 1 });
+  });
+  await watcher.subscribeAsync(`cg/${o.site}/alerts/#`, { qos: 1 });
+
+  const topics = o.devices.map((d) => `cg/${o.site}/${d.kind}/${d.id}/telemetry`);
+  const t0 = performance.now();
+  let sent = 0;
+  let missed = 0;
+  let nextProbe = t0 + 1000;
+  let probeIndex = 0;
+  while (performance.now() - t0 < o.durationMs) {
+    await new Promise((r) => setTimeout(r, 5));
+    const now = performance.now();
+    // Paced: send what the rate allows up to now, catching up after a slow tick.
+    const due = Math.floor(((now - t0) / 1000) * o.ratePerSecond) - sent;
+    for (let i = 0; i < due; i++) {
+      const k = sent++;
+      const d = o.devices[k % o.devices.length]!;
+      const payload = d.kind === 'pump' ? pumpTelemetry(k) : telemetry(d.kind, Date.now(), k);
+      clients[k % clients.length]!.publish(topics[k % topics.length]!, payload, { qos: 0 });
+    }
+    if (now >= nextProbe) {
+      nextProbe += o.probeEveryMs;
+      const id = o.probes[probeIndex++ % o.probes.length]!;
+      if (pending.has(id)) missed++;
+      pending.set(id, performance.now());
+      probe.publish(`cg/${o.site}/pump/${id}/telemetry`, pumpTelemetry(0, 1.0), { qos: 1 });
+    }
+  }
+  const elapsedMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 2000));
+  missed += pending.size;
+  await Promise.all([...clients, probe, watcher].map((c) => c.endAsync()));
+  return { sent, elapsedMs, latenciesMs, missed };
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as AlertLoadOptions;
+process.stdout.write(JSON.stringify(await run(options)) + '\n');

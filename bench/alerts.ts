@@ -1,0 +1,162 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfigObject } from '../gateway/config/load.ts';
+import type { Config } from '../gateway/config/schema.ts';
+import { silentLogger } from '../gateway/log.ts';
+import { startGateway } from '../gateway/supervisor.ts';
+import { percentile } from '../rules/kpi.ts';
+import { TEMPLATES } from '../rules/templates/index.ts';
+import { startInfluxd } from '../test/helpers/influxd.ts';
+import type { AlertLoadOptions, AlertLoadResult } from './alerts-child.ts';
+
+export interface AlertBenchOptions {
+  /** Telemetry messages per second over all connections (5,000 in the issue). */
+  ratePerSecond: number;
+  durationMs: number;
+  /** Background devices, spread over doors, lifts and pumps. */
+  devices?: number;
+  connections?: number;
+  probeEveryMs?: number;
+  /** Write series to a real influxd (default) or the embedded store. */
+  influx?: boolean;
+}
+
+export interface AlertBenchResult {
+  ratePerSecond: number;
+  achievedPerSecond: number;
+  devices: number;
+  templates: number;
+  store: 'influxdb' | 'embedded';
+  samples: number;
+  missed: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+const SITE = 'bench';
+const KINDS = ['access', 'elevator', 'pump'] as const;
+
+function benchConfig(devices: number, probes: string[], influxUrl: string | undefined): Config {
+  const result = parseConfigObject({
+    site: SITE,
+    mqtt: {
+      port: 0,
+      users: [
+        {
+          username: 'bench',
+          password: 'bench',
+          publish: [`cg/${SITE}/#`],
+          subscribe: [`cg/${SITE}/alerts/#`],
+        },
+      ],
+    },
+    http: { port: 0 },
+    ...(influxUrl ? { influx: { url: influxUrl, database: 'bench_alerts' } } : {}),
+    devices: [
+      ...Array.from({ length: devices }, (_, i) => ({
+        id: `dev-${i}`,
+        kind: KINDS[i % KINDS.length],
+        protocol: 'mqtt',
+        password: 'x',
+        labels: { building: `b${i % 4}` },
+      })),
+      ...probes.map((id) => ({ id, kind: 'pump', protocol: 'mqtt', password: 'x' })),
+    ],
+    rules: [
+      ...TEMPLATES.map((t) => ({ template: t.name })),
+      // The probe: no `for`, no flap window, so every breach opens a new alert at once.
+      {
+        template: 'pump-low-pressure',
+        id: 'probe-low-pressure',
+        match: { devices: probes },
+        params: { for: '0s' },
+        flapWindow: '0s',
+      },
+    ],
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.config;
+}
+
+async function loadInChild(options: AlertLoadOptions): Promise<AlertLoadResult> {
+  const child = fork(
+    fileURLToPath(new URL('./alerts-child.ts', import.meta.url)),
+    [JSON.stringify(options)],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`alert load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as AlertLoadResult;
+}
+
+/**
+ * Alert latency under load: telemetry at a fixed rate from a separate process into the gateway
+ * with every shipped template active, while a probe drops a pump's pressure every few hundred
+ * milliseconds and times the publish until the alert arrives on `cg/{site}/alerts/{device}`.
+ */
+export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenchResult> {
+  const devices = options.devices ?? 1000;
+  const probes = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
+  const influxd = options.influx === false ? undefined : await startInfluxd();
+  const dataDir = await mkdtemp(join(tmpdir(), 'cgw-bench-alerts-'));
+  try {
+    const gateway = await startGateway({
+      config: benchConfig(devices, probes, influxd?.url),
+      env: { dataDir, adminPassword: 'bench' },
+      log: silentLogger(),
+      http: false,
+    });
+    try {
+      const load = await loadInChild({
+        url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+        username: 'bench',
+        password: 'bench',
+        site: SITE,
+        devices: gateway.config.devices
+          .filter((d) => d.id.startsWith('dev-'))
+          .map((d) => ({ id: d.id, kind: d.kind as (typeof KINDS)[number] })),
+        probes,
+        connections: options.connections ?? 10,
+        ratePerSecond: options.ratePerSecond,
+        durationMs: options.durationMs,
+        probeEveryMs: options.probeEveryMs ?? 100,
+      });
+      const sorted = [...load.latenciesMs].sort((a, b) => a - b);
+      const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+      return {
+        ratePerSecond: options.ratePerSecond,
+        achievedPerSecond: (load.sent / load.elapsedMs) * 1000,
+        devices,
+        templates: TEMPLATES.length,
+        store: influxd ? 'influxdb' : 'embedded',
+        samples: sorted.length,
+        missed: load.missed,
+        p50Ms: round(percentile(sorted, 50)),
+        p99Ms: round(percentile(sorted, 99)),
+        maxMs: round(sorted.at(-1) ?? null),
+      };
+    } finally {
+      await gateway.stop();
+    }
+  } finally {
+    await influxd?.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+// `node --import tsx bench/alerts.ts [seconds]`: this bench alone.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const seconds = Number(process.argv[2] ?? process.env.BENCH_SECONDS ?? 15);
+  const result = await benchAlerts({ ratePerSecond: 5000, durationMs: seconds * 1000 });
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
