@@ -7,5 +7,6 @@ export default async function setup(): Promise<void> {
     { binary: 'mosquitto', pkg: 'mosquitto' },
     { binary: 'mbpoll', pkg: 'mbpoll' },
     { binary: 'socat', pkg: 'socat' },
+    { binary: 'chromium', pkg: 'chromium' },
   ]);
 }
