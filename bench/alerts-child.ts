@@ -1,7 +1,8 @@
 // The load and the probe of the alert-latency bench, in their own process so their clocks and
-// callbacks do not share the gateway's event loop. Options arrive as JSON in argv[2]; the result
-// leaves as JSON on stdout's last line.
+// callbacks do not share the gateway's event loop. Options and result travel as
+// runInChild/serveInChild (harness.ts) carry them.
 import mqtt, { type MqttClient } from 'mqtt';
+import { serveInChild } from './harness.ts';
 import { telemetry } from './load.ts';
 
 export interface AlertLoadOptions {
@@ -103,5 +104,4 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   return { sent, elapsedMs, latenciesMs, missed };
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as AlertLoadOptions;
-process.stdout.write(JSON.stringify(await run(options)) + '\n');
+serveInChild(run);

@@ -1,5 +1,3 @@
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +10,7 @@ import { percentile } from '../rules/kpi.ts';
 import { TEMPLATES } from '../rules/templates/index.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import type { AlertLoadOptions, AlertLoadResult } from './alerts-child.ts';
+import { runInChild } from './harness.ts';
 
 export interface AlertBenchOptions {
   /** Telemetry messages per second over all connections (5,000 in the issue). */
@@ -83,20 +82,8 @@ function benchConfig(devices: number, probes: string[], influxUrl: string | unde
   return result.config;
 }
 
-async function loadInChild(options: AlertLoadOptions): Promise<AlertLoadResult> {
-  const child = fork(
-    fileURLToPath(new URL('./alerts-child.ts', import.meta.url)),
-    [JSON.stringify(options)],
-    {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`alert load generator exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as AlertLoadResult;
+function loadInChild(options: AlertLoadOptions): Promise<AlertLoadResult> {
+  return runInChild(new URL('./alerts-child.ts', import.meta.url), options);
 }
 
 /**

@@ -3,21 +3,46 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { LoadOptions, LoadResult } from './load.ts';
 
-/** Starts the load generator in a child process; resolves with what it sent. */
-export async function loadInChild(options: LoadOptions): Promise<LoadResult> {
-  const child = fork(fileURLToPath(new URL('./load-child.ts', import.meta.url)), [], {
+/**
+ * Runs a bench script in a process of its own (so load generators do not share the measured
+ * gateway's event loop). The input goes over IPC — 10,000 devices overflow an argv string — and the
+ * result comes back as JSON on the child's last stdout line. The child calls `serveInChild`.
+ */
+export async function runInChild<I, O>(script: URL, input: I): Promise<O> {
+  const child = fork(fileURLToPath(script), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  child.send(options);
+  child.send(input as object);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await Promise.race([
     once(child, 'exit'),
     once(child, 'error').then(([err]) => Promise.reject(err)),
   ])) as [number | null];
-  if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
+  if (code !== 0) throw new Error(`${fileURLToPath(script)} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as O;
+}
+
+/** The child side of `runInChild`: takes the input from IPC, prints the result, exits. */
+export function serveInChild<I, O>(run: (input: I) => Promise<O>): void {
+  process.once('message', (input: I) => {
+    run(input).then(
+      (result) => {
+        process.stdout.write(JSON.stringify(result) + '\n');
+        process.disconnect();
+      },
+      (err: unknown) => {
+        process.stderr.write(`bench child failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+/** Starts the load generator in a child process; resolves with what it sent. */
+export function loadInChild(options: LoadOptions): Promise<LoadResult> {
+  return runInChild(new URL('./load-child.ts', import.meta.url), options);
 }
 
 export async function waitUntil(
