@@ -1,6 +1,7 @@
 import type { SnapshotSource } from '../gateway/types.ts';
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { AuditLog } from '../gateway/auth/auth-store.ts';
 import type { AuthService } from '../gateway/auth/users.ts';
 import type { Bus } from '../gateway/bus.ts';
 import type { Clock } from '../gateway/clock.ts';
@@ -24,6 +25,9 @@ import { kpiRoutes } from './routes/kpi.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { pageRoutes } from './routes/page.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { userRoutes } from './routes/users.ts';
+import { StreamHub } from './stream-hub.ts';
 import { useZodSchemas } from './zod-schema.ts';
 
 export { requireRole, SESSION_COOKIE } from './auth.ts';
@@ -47,6 +51,11 @@ export interface DashboardDeps {
   health: () => Record<string, ComponentHealth>;
   /** Users and sessions: `(await setupAuth({users: config.http.users, adminPassword, …})).auth`. */
   auth: AuthService;
+  /**
+   * Who did what (`openAuthStore(join(dataDir, 'auth.db')).audit`); without it nothing is
+   * recorded and `/api/audit` answers 503.
+   */
+  audit?: AuditLog;
   /** Camera snapshots (the ONVIF adapter), when the config has cameras. */
   snapshots?: SnapshotSource;
   /** Alerts, KPIs and recent events (the rule engine); without it those routes answer 503. */
@@ -92,6 +101,11 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
   await app.register(alertRoutes, routeDeps);
   await app.register(kpiRoutes, routeDeps);
   await app.register(metricsRoutes, routeDeps);
+  const hub = new StreamHub({ bus: deps.bus, clock: deps.clock, alerts: deps.alerts });
+  // Before the server closes: open streams would keep it waiting.
+  app.addHook('preClose', async () => hub.closeAll());
+  await app.register(streamRoutes, { ...routeDeps, hub });
+  await app.register(userRoutes, { ...routeDeps, hub });
   await app.register(openApiRoutes, { ...routeDeps, routes: recorder.records, version });
   return app;
 }

@@ -20,14 +20,36 @@ declare module 'fastify' {
   }
 }
 
-/** The token from `Authorization: Bearer …`, else from the session cookie. */
-function tokenOf(request: FastifyRequest): string | undefined {
+/** The token from `Authorization: Bearer …`, else from the session cookie, and where it came from. */
+function tokenOf(request: FastifyRequest): { token: string | undefined; viaCookie: boolean } {
   const header = request.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1];
+    return { token: match?.[1], viaCookie: false };
   }
-  return request.cookies[SESSION_COOKIE] || undefined;
+  return { token: request.cookies[SESSION_COOKIE] || undefined, viaCookie: true };
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * True when a browser says the request comes from the dashboard's own origin: `Sec-Fetch-Site:
+ * same-origin` or `none` (typed by the user), else an `Origin` whose host is the `Host` the
+ * request was sent to. A request with neither is refused: every browser that sends cookies
+ * sends one of them on a POST.
+ */
+export function isSameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'same-origin' || site === 'none') return true;
+  if (site !== undefined) return false;
+  const origin = request.headers.origin;
+  const host = request.headers.host;
+  if (!origin || origin === 'null' || !host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -41,9 +63,21 @@ export async function installAuth(app: FastifyInstance, auth: AuthService): Prom
   app.decorateRequest('user', null);
   app.decorateRequest('sessionToken', null);
   app.addHook('onRequest', async (request) => {
-    const token = tokenOf(request);
+    const { token, viaCookie } = tokenOf(request);
     const session = auth.authenticate(token);
     if (session && token) {
+      // Cross-site request protection: a browser sends the cookie on a form another site
+      // submits; it cannot make such a request carry a bearer token or a same-origin Origin.
+      if (
+        viaCookie &&
+        STATE_CHANGING.has(request.method) &&
+        request.routeOptions.config.public !== true &&
+        !isSameOrigin(request)
+      )
+        throw new GatewayError(
+          'CGW_FORBIDDEN',
+          'cross-site request refused: a cookie-authenticated change needs a same-origin Origin header',
+        );
       request.user = session;
       request.sessionToken = token;
       return;

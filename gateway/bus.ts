@@ -64,6 +64,11 @@ export class Bus {
     return () => this.#emitter.off(name, safe as (...a: unknown[]) => void);
   }
 
+  /** How many listeners a message has (tests check that subscribers clean up). */
+  listenerCount(name: keyof BusEvents): number {
+    return this.#emitter.listenerCount(name);
+  }
+
   emit<K extends keyof BusEvents>(name: K, ...args: BusEvents[K]): void {
     this.#emitter.emit(name, ...args);
   }

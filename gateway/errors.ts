@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   CGW_UNAUTHORIZED: { status: 401, transient: false },
   CGW_FORBIDDEN: { status: 403, transient: false },
   CGW_RATE_LIMITED: { status: 429, transient: true },
+  CGW_CONFLICT: { status: 409, transient: false },
   CGW_STORE_UNAVAILABLE: { status: 503, transient: true },
   CGW_STORE_REJECTED: { status: 500, transient: false },
   CGW_SPOOL_CORRUPT: { status: 500, transient: false },

@@ -6,6 +6,7 @@ import type { Adapter } from '../adapters/types.ts';
 import { buildApp } from '../dashboard/app.ts';
 import { engineDevices } from '../rules/compile.ts';
 import { AlertEngine, type AlertEngineOptions } from '../rules/engine.ts';
+import { openAuthStore, type UserStore } from './auth/auth-store.ts';
 import { setupAuth } from './auth/users.ts';
 import { Bus } from './bus.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -143,7 +144,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...adapterHealth(adapters, registry),
     });
 
-    const { auth, generatedAdminPassword } = await setupAuthPersisted(config, options.env, dataDir, clock);
+    const authStore = openAuthStore(join(dataDir, 'auth.db'));
+    stops.push(() => authStore.close());
+    const { auth, generatedAdminPassword } = await setupAuthPersisted(
+      config,
+      options.env,
+      dataDir,
+      clock,
+      authStore.users,
+    );
     let httpUrl: string | undefined;
     if (options.http !== false) {
       const app = await buildApp({
@@ -159,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         clock,
         health,
         auth,
+        audit: authStore.audit,
       });
       stops.push(() => app.close());
       await app.listen({ host: config.http.host, port: config.http.port });
@@ -215,7 +225,13 @@ function adapterHealth(adapters: Adapter[], registry: DeviceRegistry): Record<st
  * The admin password: `CGW_ADMIN_PASSWORD`, or one generated on the first start whose hash is
  * kept in the data directory so it stays valid across restarts (it is printed only that once).
  */
-async function setupAuthPersisted(config: Config, env: RuntimeEnv, dataDir: string, clock: Clock) {
+async function setupAuthPersisted(
+  config: Config,
+  env: RuntimeEnv,
+  dataDir: string,
+  clock: Clock,
+  store: UserStore,
+) {
   const hashFile = join(dataDir, 'admin.hash');
   const stored =
     !env.adminPassword && existsSync(hashFile) ? readFileSync(hashFile, 'utf8').trim() : undefined;
@@ -225,6 +241,7 @@ async function setupAuthPersisted(config: Config, env: RuntimeEnv, dataDir: stri
     adminPasswordHash: stored,
     sessionTtlMs: config.http.sessionTtl,
     clock,
+    store,
   });
   if (setup.generatedAdminPassword) writeFileSync(hashFile, setup.adminPasswordHash + '\n', { mode: 0o600 });
   return setup;

@@ -39,9 +39,20 @@ export class AlertBook {
   readonly #latest = new Map<string, Alert>();
   readonly #byId = new Map<string, Alert>();
   readonly #valueSavedAt = new Map<string, number>();
+  readonly #listeners = new Set<(alert: Alert) => void>();
 
   constructor(options: AlertBookOptions) {
     this.#o = options;
+  }
+
+  /**
+   * Calls `listener` after every committed change of an alert (fired, re-opened, acknowledged,
+   * resolved, escalated, snapshots added), with the alert as it now stands. Returns the
+   * unsubscribe. A listener that throws is ignored: it must not undo a committed change.
+   */
+  onChange(listener: (alert: Alert) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   load(): void {
@@ -88,6 +99,7 @@ export class AlertBook {
       this.#logChange(change);
     }
     if (queued) this.#o.worker.wake();
+    this.#changed(alert);
     return alert;
   }
 
@@ -110,11 +122,22 @@ export class AlertBook {
     const next = { ...alert, snapshots: [...new Set([...alert.snapshots, ...cameras])] };
     this.#o.store.save(next);
     this.#remember(next);
+    this.#changed(next);
   }
 
   /** Writes back values still only in memory (on stop). */
   flushValues(): void {
     for (const alert of this.#latest.values()) if (isOpen(alert)) this.#o.store.save(alert);
+  }
+
+  #changed(alert: Alert): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(alert);
+      } catch (err) {
+        this.#o.log.error({ err, alert: alert.id }, 'alert change listener failed');
+      }
+    }
   }
 
   #remember(alert: Alert): void {

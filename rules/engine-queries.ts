@@ -115,6 +115,10 @@ export abstract class AlertQueries implements AlertService {
     return this.recent.list(filter);
   }
 
+  onChange(listener: (alert: Alert) => void): () => void {
+    return this.book.onChange(listener);
+  }
+
   protected abstract devicesForKpi(): Array<{ id: string; kind: Alert['kind'] }>;
 
   #alertOr404(id: string): Alert {

@@ -41,4 +41,9 @@ export interface AlertService {
   kpi(from: number, to: number): Kpi;
   events(filter?: { device?: string; type?: string; limit?: number }): DeviceEvent[];
   rules(): readonly Rule[];
+  /**
+   * Calls `listener` after every alert state change (fired, repeat, acknowledged, resolved,
+   * escalated), with the alert as `list()` returns it. Returns the unsubscribe.
+   */
+  onChange(listener: (alert: Alert) => void): () => void;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isGatewayError } from '../../gateway/errors.ts';
 import type { Alert } from '../../rules/lifecycle.ts';
 import type { DashboardDeps } from '../app.ts';
+import { auditTrail } from '../audit.ts';
 import { errorAnswer, errorBodySchema } from '../errors.ts';
 import type { ZodTypeProvider } from '../zod-schema.ts';
 import { alertParams, alertSchema, alertServiceOf } from './alert-schemas.ts';
@@ -56,6 +57,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 export const ackLinkRoutes: FastifyPluginAsync<DashboardDeps> = async (root, deps) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const alerts = alertServiceOf(deps);
+  const record = auditTrail(deps);
   // The button posts an empty HTML form; the token is in the query string.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, _body, done) =>
     done(null, undefined),
@@ -110,6 +112,7 @@ export const ackLinkRoutes: FastifyPluginAsync<DashboardDeps> = async (root, dep
       const html = wantsHtml(request);
       try {
         const alert = alerts().acknowledgeByLink(request.params.id, request.query.token);
+        record(request, 'alert.ack-link', alert.id, { username: alert.ackedBy ?? 'link' });
         if (!html) return alert;
         return sendPage(reply, 200, page('已确认 Acknowledged', `${summary(alert)}<p>谢谢 Thank you.</p>`));
       } catch (err) {

@@ -184,3 +184,25 @@ describe('KPI and event routes', () => {
     );
   });
 });
+
+describe('alert actions in the audit log', () => {
+  it('records acknowledge and resolve with who, the alert and the note', async () => {
+    const id = await forcedDoor();
+    expect((await post(`/api/alerts/${id}/ack`, tokens.duty, { note: 'guard sent' })).statusCode).toBe(200);
+    expect((await post(`/api/alerts/${id}/resolve`, tokens.duty, {})).statusCode).toBe(200);
+    const entries = (await get('/api/audit', tokens.admin)).json() as Array<Record<string, unknown>>;
+    expect(entries.slice(0, 2)).toEqual([
+      expect.objectContaining({ username: 'duty', action: 'alert.resolve', target: id, detail: null }),
+      expect.objectContaining({ username: 'duty', action: 'alert.ack', target: id, detail: 'guard sent' }),
+    ]);
+    expect((await get('/api/audit', tokens.duty)).statusCode).toBe(403);
+    expect((await get('/api/audit', tokens.guard)).statusCode).toBe(403);
+  });
+
+  it('does not record a refused acknowledge', async () => {
+    const id = await forcedDoor();
+    expect((await post(`/api/alerts/${id}/ack`, tokens.guard)).statusCode).toBe(403);
+    const entries = (await get('/api/audit', tokens.admin)).json() as Array<{ action: string }>;
+    expect(entries.some((e) => e.action === 'alert.ack')).toBe(false);
+  });
+});

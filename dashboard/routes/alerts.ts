@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { GatewayError } from '../../gateway/errors.ts';
 import { ALERT_STATES } from '../../rules/lifecycle.ts';
 import type { DashboardDeps } from '../app.ts';
+import { auditTrail } from '../audit.ts';
 import { requireRole } from '../auth.ts';
 import { errorBodySchema } from '../errors.ts';
 import { timeParam } from '../time-param.ts';
@@ -37,6 +38,7 @@ const errors = { 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchem
 export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (root, deps) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const alerts = alertServiceOf(deps);
+  const record = auditTrail(deps);
   const alertOr404 = (id: string) => {
     const alert = alerts().get(id);
     if (!alert) throw new GatewayError('CGW_NOT_FOUND', `no alert "${id}"`, { context: { id } });
@@ -93,9 +95,12 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (root, deps)
         const note = request.body?.note ?? null;
         const service = alerts();
         alertOr404(request.params.id);
-        return action === 'ack'
-          ? service.acknowledge(request.params.id, by, note)
-          : service.resolve(request.params.id, by, note);
+        const alert =
+          action === 'ack'
+            ? service.acknowledge(request.params.id, by, note)
+            : service.resolve(request.params.id, by, note);
+        record(request, `alert.${action}`, alert.id, { detail: note });
+        return alert;
       },
     );
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isGatewayError } from '../../gateway/errors.ts';
 import { LogThrottle } from '../../gateway/log.ts';
 import type { DashboardDeps } from '../app.ts';
+import { auditTrail } from '../audit.ts';
 import { SESSION_COOKIE } from '../auth.ts';
 import { ROLES } from '../config.ts';
 import { errorBodySchema } from '../errors.ts';
@@ -24,8 +25,10 @@ export const loginAnswer = sessionAnswer.extend({
 });
 
 /** Login, logout and "who am I". */
-export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (root, { auth, log, clock }) => {
+export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (root, deps) => {
+  const { auth, log, clock } = deps;
   const app = root.withTypeProvider<ZodTypeProvider>();
+  const record = auditTrail(deps);
   const failures = new LogThrottle(60_000);
 
   app.post(
@@ -44,6 +47,7 @@ export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (root, { auth
       try {
         const { token, session } = await auth.login(username, password, request.ip);
         log.info({ username, role: session.role, address: request.ip }, 'login');
+        record(request, 'login', null, { username });
         void reply.setCookie(SESSION_COOKIE, token, {
           httpOnly: true,
           sameSite: 'strict',
@@ -53,6 +57,7 @@ export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (root, { auth
         return { token, username: session.username, role: session.role, expiresAt: session.expiresAt };
       } catch (err) {
         if (isGatewayError(err, 'CGW_UNAUTHORIZED') || isGatewayError(err, 'CGW_RATE_LIMITED')) {
+          record(request, 'login.failed', null, { username: username.slice(0, 200), detail: err.message });
           const suppressed = failures.take(`${username}\u0000${request.ip}`, clock.now());
           if (suppressed !== undefined)
             log.warn({ username, address: request.ip, code: err.code, suppressed }, 'login refused');
@@ -73,6 +78,7 @@ export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (root, { auth
     },
     async (request, reply) => {
       if (request.sessionToken) auth.logout(request.sessionToken);
+      record(request, 'logout', null);
       void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
       return reply.status(204).send();
     },

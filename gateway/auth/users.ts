@@ -2,6 +2,7 @@ import { ROLES, type HttpUser, type Role } from '../../dashboard/config.ts';
 import type { Clock } from '../clock.ts';
 import { GatewayError } from '../errors.ts';
 import { generatePassword, hashPassword, isPasswordHash, verifyPassword } from './password.ts';
+import type { StoredUser, UserStore } from './auth-store.ts';
 import { SessionStore, type Session } from './sessions.ts';
 
 export type { Session };
@@ -34,6 +35,20 @@ export interface AuthServiceOptions {
   maxFailedLogins?: number;
   /** Default one minute. */
   loginWindowMs?: number;
+  /** Users an administrator manages (`openAuthStore(…).users`); without it they cannot be made. */
+  store?: UserStore;
+}
+
+/** A user as the admin's user list shows it. */
+export interface UserInfo {
+  username: string;
+  role: Role;
+  /** `builtin`: `admin`; `config`: `http.users` (both read-only); `managed`: made by an admin. */
+  source: 'builtin' | 'config' | 'managed';
+  disabled: boolean;
+  createdAt: number | null;
+  createdBy: string | null;
+  updatedAt: number | null;
 }
 
 export interface AuthSetupOptions extends Omit<AuthServiceOptions, 'users'> {
@@ -103,6 +118,7 @@ export class AuthService {
   readonly #clock: Clock;
   /** Verified against when the username is unknown, so both failures cost one scrypt run. */
   readonly #decoyHash: string;
+  readonly #store: UserStore | undefined;
 
   constructor(options: AuthServiceOptions) {
     for (const user of options.users) {
@@ -116,6 +132,7 @@ export class AuthService {
     this.#clock = options.clock;
     this.#sessions = new SessionStore({ ttlMs: options.sessionTtlMs, clock: options.clock });
     this.#failures = new AttemptLimiter(options.maxFailedLogins ?? 10, options.loginWindowMs ?? 60_000);
+    this.#store = options.store;
   }
 
   get sessionTtlMs(): number {
@@ -141,11 +158,93 @@ export class AuthService {
         `too many failed logins; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
         { context: { retryAfterMs } },
       );
-    const user = this.#users.get(username);
+    const user = this.#users.get(username) ?? this.#store?.get(username);
     const ok = await verifyPassword(password, user?.passwordHash ?? this.#decoyHash);
     if (!user || !ok) throw new GatewayError('CGW_UNAUTHORIZED', WRONG_CREDENTIALS);
+    // Only someone who knows the password learns that the account is disabled.
+    if ('disabled' in user && user.disabled)
+      throw new GatewayError('CGW_UNAUTHORIZED', 'this account is disabled: ask an administrator');
     this.#failures.reset(key);
     return this.#sessions.create(user);
+  }
+
+  /** Every user: `admin`, the config's (read-only), then those an admin made. */
+  listUsers(): UserInfo[] {
+    const fixed = [...this.#users.values()].map((u): UserInfo => ({
+      username: u.username,
+      role: u.role,
+      source: u.username === ADMIN_USERNAME ? 'builtin' : 'config',
+      disabled: false,
+      createdAt: null,
+      createdBy: null,
+      updatedAt: null,
+    }));
+    const managed = (this.#store?.list() ?? []).map(({ passwordHash: _hash, ...u }): UserInfo => ({
+      ...u,
+      source: 'managed',
+    }));
+    return [...fixed, ...managed];
+  }
+
+  /** Makes a user (`CGW_CONFLICT` when the name is taken). */
+  async createUser(input: { username: string; role: Role; password: string }, by: string): Promise<UserInfo> {
+    const store = this.#managedStore();
+    if (this.#users.has(input.username) || store.get(input.username))
+      throw new GatewayError('CGW_CONFLICT', `user "${input.username}" exists`);
+    const now = this.#clock.now();
+    const user: StoredUser = {
+      username: input.username,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      disabled: false,
+      createdAt: now,
+      createdBy: by,
+      updatedAt: now,
+    };
+    if (!store.insert(user)) throw new GatewayError('CGW_CONFLICT', `user "${input.username}" exists`);
+    const { passwordHash: _hash, ...info } = user;
+    return { ...info, source: 'managed' };
+  }
+
+  /** Disables (ending every session of the user) or enables a managed user. */
+  setDisabled(username: string, disabled: boolean): UserInfo {
+    const store = this.#managedStore();
+    this.#managedUser(username);
+    store.setDisabled(username, disabled, this.#clock.now());
+    if (disabled) this.#sessions.deleteUser(username);
+    return this.#info(username);
+  }
+
+  /** Sets a managed user's password; their sessions end (they log in with the new one). */
+  async resetPassword(username: string, password: string): Promise<UserInfo> {
+    const store = this.#managedStore();
+    this.#managedUser(username);
+    store.setPasswordHash(username, await hashPassword(password), this.#clock.now());
+    this.#sessions.deleteUser(username);
+    return this.#info(username);
+  }
+
+  #managedStore(): UserStore {
+    if (!this.#store)
+      throw new GatewayError('CGW_STORE_UNAVAILABLE', 'user management needs the data directory');
+    return this.#store;
+  }
+
+  #managedUser(username: string): StoredUser {
+    if (this.#users.has(username))
+      throw new GatewayError(
+        'CGW_CONFLICT',
+        username === ADMIN_USERNAME
+          ? `"${ADMIN_USERNAME}" is built in: its password comes from CGW_ADMIN_PASSWORD`
+          : `"${username}" comes from the config file (http.users): change it there`,
+      );
+    const user = this.#store?.get(username);
+    if (!user) throw new GatewayError('CGW_NOT_FOUND', `no user "${username}"`);
+    return user;
+  }
+
+  #info(username: string): UserInfo {
+    return this.listUsers().find((u) => u.username === username)!;
   }
 
   /** The live session for a token, or undefined. */

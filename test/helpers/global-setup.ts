@@ -1,6 +1,10 @@
+import { ensureDashboardBuilt } from '../../dashboard/build.ts';
 import { ensureDebianPackages } from './debian.ts';
 
-/** Installs the real servers the system tests run against, once per test run. */
+/**
+ * Installs the real servers the system tests run against, and builds the dashboard bundle when it
+ * is missing or older than its sources, once per test run.
+ */
 export default async function setup(): Promise<void> {
   await ensureDebianPackages([
     { binary: 'influxd', pkg: 'influxdb' },
@@ -9,4 +13,5 @@ export default async function setup(): Promise<void> {
     { binary: 'socat', pkg: 'socat' },
     { binary: 'chromium', pkg: 'chromium' },
   ]);
+  await ensureDashboardBuilt();
 }
