@@ -1,17 +1,27 @@
 /**
  * The demo's rules: every shipped template, as an integrator would start (the config's raw
- * form, validated with the rest of the demo config).
+ * form, validated with the rest of the demo config), and one inline rule for a tripped drive,
+ * which no template covers.
  */
 export function demoRules(): Array<Record<string, unknown>> {
   return [
     { template: 'lift-entrapment', params: { for: '45s' } },
     { template: 'door-forced' },
     { template: 'door-held-open', params: { for: '90s' } },
-    { template: 'pump-low-pressure', params: { below: 2.0, for: '20s' } },
+    // 2.5 bar: a booster holds 4; a burst pipe at night's low flow still leaves about 2.1.
+    { template: 'pump-low-pressure', params: { below: 2.5, for: '20s' } },
     { template: 'tank-level-low', params: { below: 20 } },
     { template: 'motor-overcurrent' },
     { template: 'device-offline', params: { for: '2m' } },
     { template: 'camera-tamper' },
+    {
+      id: 'pump-trip',
+      match: { kind: 'pump' },
+      when: { field: 'fault_code', above: 0 },
+      severity: 'major',
+      team: 'engineering',
+      message: '{name}: drive tripped (fault code {value})',
+    },
   ];
 }
 

@@ -35,6 +35,7 @@ describe('cgw demo', () => {
       /dashboard: (\S+)\n\s+login:\s+admin \/ (\S+)/,
     )) as unknown as [string, string, string];
     expect(url).toBe(`http://127.0.0.1:${httpPort}`);
+    expect(demo.stdout).toMatch(/scenario: default, 9 faults, looping/);
 
     const health = await fetch(`${url}/api/health`).then((r) => r.json() as Promise<{ status: string }>);
     expect(health.status).toBe('up');

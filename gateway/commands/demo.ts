@@ -1,11 +1,19 @@
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCameraFleet } from '../../simulators/camera-fleet.ts';
 import { createSimulatedCommunity } from '../../simulators/community.ts';
 import { createPumpFleet } from '../../simulators/pump-fleet.ts';
+import {
+  createScenarioPlayer,
+  describeChange,
+  type ScenarioPlayer,
+  type ScenarioTargets,
+} from '../../simulators/scenario.ts';
+import { loadScenarioFile, type Scenario } from '../../simulators/scenario-schema.ts';
 import { technicianView, WebhookReceiver } from '../../simulators/webhook-receiver.ts';
 import { generatePassword } from '../auth/password.ts';
 import { readEnv } from '../env.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { startGateway } from '../supervisor.ts';
 import { demoConfig } from './demo-config.ts';
 import { untilSignalled } from './run.ts';
@@ -16,12 +24,22 @@ import { printAccess } from './start.ts';
  * broker and store, and a simulated community publishing to it.
  */
 export async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { speed: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      scenario: { type: 'string' },
+      'no-scenario': { type: 'boolean' },
+    },
+  });
   const speed = values.speed ? Number(values.speed) : 1;
   if (!Number.isFinite(speed) || speed <= 0) {
     process.stderr.write(`cgw demo: --speed must be a positive number, not "${values.speed}"\n`);
     return 1;
   }
+  // Read before anything starts: a broken scenario file is an error, not a half-started demo.
+  const scenario = values['no-scenario'] ? undefined : loadScenarioFile(values.scenario ?? DEFAULT_SCENARIO);
   const env = readEnv();
   // The demo always knows its admin password, so it can print it on every start.
   const adminPassword = env.adminPassword ?? generatePassword();
@@ -62,6 +80,25 @@ export async function demo(args: string[]): Promise<number> {
     log: log.child({ module: 'simulator' }),
   });
   await community.start();
+  const stopAll = async (): Promise<void> => {
+    await player?.stop();
+    await community.stop();
+    await gateway.stop();
+    await cameras.stop();
+    await pumps.stop();
+    await chat.stop();
+  };
+  let player: ScenarioPlayer | undefined;
+  try {
+    player =
+      scenario &&
+      cliScenarioPlayer(scenario, { community, pumps, cameras }, { speed, seed: values.seed, log });
+  } catch (err) {
+    // A scenario naming a device the demo does not have: stop what runs, then say which entry.
+    await stopAll();
+    throw err;
+  }
+  player?.start();
   printAccess(
     gateway.httpUrl,
     gateway.mqttPort,
@@ -72,12 +109,32 @@ export async function demo(args: string[]): Promise<number> {
   process.stdout.write(
     `  simulated: ${gateway.config.devices.length} devices of site ${gateway.config.site}; Ctrl-C stops\n`,
   );
-  return untilSignalled(log, async () => {
-    await community.stop();
-    await gateway.stop();
-    await cameras.stop();
-    await pumps.stop();
-    await chat.stop();
+  if (scenario)
+    process.stdout.write(
+      `  scenario: ${scenario.name ?? values.scenario}, ${scenario.timeline.length} faults${scenario.loop ? ', looping' : ''}\n`,
+    );
+  return untilSignalled(log, stopAll);
+}
+
+/** What `cgw demo` plays unless `--scenario F` or `--no-scenario` says otherwise. */
+export const DEFAULT_SCENARIO = fileURLToPath(
+  new URL('../../simulators/scenarios/default.yaml', import.meta.url),
+);
+
+/** The player of `cgw demo` and `cgw simulate`: one printed line per fault switched. */
+export function cliScenarioPlayer(
+  scenario: Scenario,
+  targets: ScenarioTargets,
+  options: { speed: number; seed: string | undefined; log: Logger },
+): ScenarioPlayer {
+  return createScenarioPlayer({
+    scenario,
+    targets,
+    speed: options.speed,
+    // `--seed` reseeds the scenario too; without it the file's own seed holds.
+    ...(options.seed !== undefined ? { seed: seedOf(options.seed) } : {}),
+    log: options.log,
+    onChange: (change) => process.stdout.write(`${describeChange(change)}\n`),
   });
 }
 
