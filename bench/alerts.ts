@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Aedes } from 'aedes';
 import { parseConfigObject } from '../gateway/config/load.ts';
 import type { Config } from '../gateway/config/schema.ts';
 import { silentLogger } from '../gateway/log.ts';
@@ -9,6 +11,7 @@ import { startGateway } from '../gateway/supervisor.ts';
 import { percentile } from '../rules/kpi.ts';
 import { TEMPLATES } from '../rules/templates/index.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
+import type { PassThroughOptions, PassThroughResult } from './aedes-latency-child.ts';
 import type { AlertLoadOptions, AlertLoadResult } from './alerts-child.ts';
 import { runInChild } from './harness.ts';
 
@@ -33,6 +36,7 @@ export interface AlertBenchResult {
   samples: number;
   missed: number;
   p50Ms: number | null;
+  p95Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
 }
@@ -129,6 +133,7 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
         samples: sorted.length,
         missed: load.missed,
         p50Ms: round(percentile(sorted, 50)),
+        p95Ms: round(percentile(sorted, 95)),
         p99Ms: round(percentile(sorted, 99)),
         maxMs: round(sorted.at(-1) ?? null),
       };
@@ -141,9 +146,56 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
   }
 }
 
+export interface PassThroughBenchResult {
+  ratePerSecond: number;
+  achievedPerSecond: number;
+  sent: number;
+  received: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/**
+ * The alert-latency baseline: a bare aedes broker in this process, one publisher and one
+ * subscriber (another process) at the same rate, every message timed from publish to receipt.
+ */
+export async function benchAedesLatency(options: {
+  ratePerSecond: number;
+  durationMs: number;
+}): Promise<PassThroughBenchResult> {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const load = await runInChild<PassThroughOptions, PassThroughResult>(
+      new URL('./aedes-latency-child.ts', import.meta.url),
+      { url: `mqtt://127.0.0.1:${port}`, ...options },
+    );
+    const sorted = [...load.latenciesMs].sort((a, b) => a - b);
+    const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+    return {
+      ratePerSecond: options.ratePerSecond,
+      achievedPerSecond: (load.sent / load.elapsedMs) * 1000,
+      sent: load.sent,
+      received: load.received,
+      p50Ms: round(percentile(sorted, 50)),
+      p95Ms: round(percentile(sorted, 95)),
+      p99Ms: round(percentile(sorted, 99)),
+      maxMs: round(sorted.at(-1) ?? null),
+    };
+  } finally {
+    await new Promise<void>((r) => broker.close(() => r()));
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
 // `node --import tsx bench/alerts.ts [seconds]`: this bench alone.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const seconds = Number(process.argv[2] ?? process.env.BENCH_SECONDS ?? 15);
+  const baseline = await benchAedesLatency({ ratePerSecond: 5000, durationMs: seconds * 1000 });
   const result = await benchAlerts({ ratePerSecond: 5000, durationMs: seconds * 1000 });
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ baseline, result }, null, 2) + '\n');
 }

@@ -12,6 +12,8 @@ export interface LoadOptions {
   prefix?: string;
   /** Messages per second over all connections; absent: as fast as they go. */
   ratePerSecond?: number;
+  /** Put the publish time (Date.now()) in each payload's `ts`, for end-to-end delays. */
+  tsNow?: boolean;
 }
 
 export interface LoadResult {
@@ -87,9 +89,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         for (let w = 0; w < window; w++) {
           const d = mine[k % mine.length]!;
           const n = perDevice[d.i]!++;
-          last = client.publishAsync(topics[k % mine.length]!, telemetry(d.kind, baseTs + n, n), {
-            qos: options.qos,
-          });
+          last = client.publishAsync(
+            topics[k % mine.length]!,
+            telemetry(d.kind, options.tsNow ? Date.now() : baseTs + n, n),
+            {
+              qos: options.qos,
+            },
+          );
           k++;
           sent++;
         }
