@@ -64,6 +64,13 @@ export class DeviceRegistry {
     }
   }
 
+  #version = 0;
+
+  /** Grows with every change to any device: a reader can tell in O(1) that nothing changed. */
+  get version(): number {
+    return this.#version;
+  }
+
   get size(): number {
     return this.#devices.size;
   }
@@ -137,11 +144,13 @@ export class DeviceRegistry {
   }
 
   #heard(device: DeviceState, reason: string): void {
+    this.#version++;
     device.lastSeen = this.#clock.now();
     if (device.online !== true) this.#setOnline(device, true, reason, device.lastSeen);
   }
 
   #setOnline(device: DeviceState, online: boolean, reason: string, ts: number): boolean {
+    this.#version++;
     if (device.online === online) {
       device.reason = device.online ? device.reason : reason;
       return false;
