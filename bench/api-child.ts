@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fastify from 'fastify';
-import { parseConfigObject } from '../gateway/config/load.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { startGateway } from '../gateway/supervisor.ts';
+import { benchGatewayConfig } from './fixtures.ts';
 
 const [mode, arg] = process.argv.slice(2);
 let ready: string;
@@ -22,22 +22,9 @@ if (mode === 'fastify') {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   ready = `ready 0 ${url}`;
 } else {
-  const devices = Number(arg);
-  const result = parseConfigObject({
-    site: 'bench',
-    mqtt: { port: 0, users: [{ username: 'bench', password: 'bench', publish: ['cg/bench/#'] }] },
-    http: { port: 0 },
-    devices: Array.from({ length: devices }, (_, i) => ({
-      id: `dev-${i}`,
-      kind: i % 2 ? 'elevator' : 'access',
-      protocol: 'mqtt',
-      password: `pw-${i}`,
-      labels: { building: `b${i % 20}` },
-    })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const config = benchGatewayConfig(Number(arg));
   const gateway = await startGateway({
-    config: result.config,
+    config,
     env: { dataDir: mkdtempSync(join(tmpdir(), 'cgw-api-')), adminPassword: 'bench-admin' },
     log: silentLogger(),
   });

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../rules/kpi.ts';
-import { loadInChild, waitUntil } from './harness.ts';
+import { benchDevices } from './fixtures.ts';
+import { loadInChild, spawnLineChild, waitUntil, type LineChild } from './harness.ts';
 
 export interface ApiBenchOptions {
   /** Registered devices for `GET /api/devices` (default 10,000). */
@@ -53,36 +53,12 @@ export interface ApiBenchResult {
   };
 }
 
-function server(args: string[]): { proc: ChildProcess; next: () => Promise<string> } {
-  const proc = spawn(
-    process.execPath,
-    [
-      // BENCH_CPU_PROF=<dir>: a .cpuprofile of each server process, written when it exits.
-      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./api-child.ts', import.meta.url)),
-      ...args,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let buffer = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  return {
-    proc,
-    next: () => (lines.length ? Promise.resolve(lines.shift()!) : new Promise((r) => waiting.push(r))),
-  };
+function server(args: string[]): LineChild {
+  // BENCH_CPU_PROF=<dir>: a .cpuprofile of each server process, written when it exits.
+  const prof = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  return spawnLineChild(new URL('./api-child.ts', import.meta.url), args, prof);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -199,12 +175,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   let base: ReturnType<typeof server> | undefined;
   try {
     const [, mqttPort, httpUrl] = (await gw.next()).split(' ') as [string, string, string];
-    const ids = (n: number) =>
-      Array.from({ length: n }, (_, i) => ({
-        id: `dev-${i}`,
-        kind: (i % 2 ? 'elevator' : 'access') as 'access' | 'elevator',
-        site: 'bench',
-      }));
+    const ids = benchDevices;
     const mqttOptions = {
       url: `mqtt://127.0.0.1:${mqttPort}`,
       username: 'bench',

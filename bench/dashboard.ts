@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ensureDashboardBuilt } from '../dashboard/build.ts';
-import { parseConfigObject } from '../gateway/config/load.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { startGateway } from '../gateway/supervisor.ts';
+import { benchGatewayConfig } from './fixtures.ts';
 import type { Scalar } from '../gateway/types.ts';
 
 export interface DashboardBenchOptions {
@@ -51,21 +51,9 @@ export async function benchDashboard(options: DashboardBenchOptions = {}): Promi
   const seconds = options.seconds ?? 10;
   await ensureDashboardBuilt();
   const dir = await mkdtemp(join(tmpdir(), 'cgw-bench-dash-'));
-  const parsed = parseConfigObject({
-    site: 'bench',
-    mqtt: { port: 0 },
-    http: { port: 0 },
-    devices: Array.from({ length: devices }, (_, i) => ({
-      id: `dev-${i}`,
-      kind: i % 2 ? 'elevator' : 'access',
-      protocol: 'mqtt',
-      password: `pw-${i}`,
-      labels: { building: `b${i % 20}` },
-    })),
-  });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const config = benchGatewayConfig(devices);
   const gateway = await startGateway({
-    config: parsed.config,
+    config,
     env: { dataDir: join(dir, 'data'), adminPassword: 'bench-admin' },
     log: silentLogger(),
   });

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { parseConfigObject } from '../gateway/config/load.ts';
-import type { Config } from '../gateway/config/schema.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { startGateway } from '../gateway/supervisor.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
+import { benchDevices, benchGatewayConfig } from './fixtures.ts';
 import { loadInChild, waitUntil } from './harness.ts';
 
 export interface IngestOptions {
@@ -30,33 +29,6 @@ export interface IngestResult {
     landedPerSecond: number;
   };
   ratio: number;
-}
-
-const SITE = 'bench';
-
-function benchDevices(n: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `dev-${i}`,
-    kind: (i % 2 ? 'elevator' : 'access') as 'access' | 'elevator',
-    site: SITE,
-  }));
-}
-
-function benchConfig(n: number, influxUrl: string): Config {
-  const result = parseConfigObject({
-    site: SITE,
-    mqtt: { port: 0, users: [{ username: 'bench', password: 'bench', publish: [`cg/${SITE}/#`] }] },
-    http: { port: 0 },
-    influx: { url: influxUrl, database: 'bench' },
-    devices: benchDevices(n).map((d) => ({
-      ...d,
-      protocol: 'mqtt',
-      password: `pw-${d.id}`,
-      labels: { building: `b${Number(d.id.slice(4)) % 4}` },
-    })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.config;
 }
 
 /** Bare aedes: the same publishers, one subscriber counting messages. */
@@ -88,7 +60,7 @@ async function baseline(options: IngestOptions) {
 async function throughGateway(options: IngestOptions, influxUrl: string, countPoints: () => Promise<number>) {
   const dataDir = await mkdtemp(join(tmpdir(), 'cgw-bench-'));
   const gateway = await startGateway({
-    config: benchConfig(options.devices, influxUrl),
+    config: benchGatewayConfig(options.devices, { influxUrl }),
     env: { dataDir, adminPassword: 'bench' },
     log: silentLogger(),
     http: false,

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Aedes } from 'aedes';
-import { parseConfigObject } from '../gateway/config/load.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { startGateway } from '../gateway/supervisor.ts';
+import { benchGatewayConfig } from './fixtures.ts';
 
 const [mode, devicesArg, influxUrl] = process.argv.slice(2);
 const devices = Number(devicesArg);
@@ -29,22 +29,9 @@ if (mode === 'aedes') {
   );
   setInterval(() => void received, 60_000).unref();
 } else {
-  const result = parseConfigObject({
-    site: 'bench',
-    mqtt: { port: 0, users: [{ username: 'bench', password: 'bench', publish: ['cg/bench/#'] }] },
-    http: { port: 0 },
-    ...(influxUrl ? { influx: { url: influxUrl, database: 'memory' } } : {}),
-    devices: Array.from({ length: devices }, (_, i) => ({
-      id: `dev-${i}`,
-      kind: i % 2 ? 'elevator' : 'access',
-      protocol: 'mqtt',
-      password: `pw-${i}`,
-      labels: { building: `b${i % 20}` },
-    })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const config = benchGatewayConfig(devices, { influxUrl: influxUrl || undefined, database: 'memory' });
   const gateway = await startGateway({
-    config: result.config,
+    config,
     env: { dataDir: mkdtempSync(join(tmpdir(), 'cgw-mem-')), adminPassword: 'bench' },
     log: silentLogger(),
   });

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startInfluxd } from '../test/helpers/influxd.ts';
-import { loadInChild } from './harness.ts';
+import { benchDevices } from './fixtures.ts';
+import { loadInChild, spawnLineChild, type LineChild } from './harness.ts';
 
 export interface MemoryResult {
   devices: number;
@@ -16,43 +15,12 @@ export interface MemoryResult {
 
 const MB = 1024 * 1024;
 
-function child(
-  mode: 'gateway' | 'aedes',
-  devices: number,
-  influxUrl = '',
-): { proc: ChildProcess; next: () => Promise<string> } {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--expose-gc',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./memory-child.ts', import.meta.url)),
-      mode,
-      String(devices),
-      influxUrl,
-    ],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
+function child(mode: 'gateway' | 'aedes', devices: number, influxUrl = ''): LineChild {
+  return spawnLineChild(
+    new URL('./memory-child.ts', import.meta.url),
+    [mode, String(devices), influxUrl],
+    ['--expose-gc'],
   );
-  const lines: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let buffer = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  return {
-    proc,
-    next: () => (lines.length ? Promise.resolve(lines.shift()!) : new Promise((r) => waiting.push(r))),
-  };
 }
 
 async function sample(c: ReturnType<typeof child>): Promise<{ rss: number; heapUsed: number }> {
@@ -70,11 +38,7 @@ async function measure(
   const c = child(mode, devices, influxUrl);
   const port = Number((await c.next()).split(' ')[1]);
   const idle = await sample(c);
-  const ids = Array.from({ length: devices }, (_, i) => ({
-    id: `dev-${i}`,
-    kind: (i % 2 ? 'elevator' : 'access') as 'access' | 'elevator',
-    site: 'bench',
-  }));
+  const ids = benchDevices(devices);
   await loadInChild({
     url: `mqtt://127.0.0.1:${port}`,
     username: 'bench',
