@@ -1,15 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import { parseConfigObject } from '../gateway/config/load.ts';
 import type { Config } from '../gateway/config/schema.ts';
-import { silentLogger } from '../gateway/log.ts';
-import { startGateway } from '../gateway/supervisor.ts';
 import { percentile } from '../rules/kpi.ts';
 import { TEMPLATES } from '../rules/templates/index.ts';
+import { startTestGateway } from '../test/helpers/gateway.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import type { PassThroughOptions, PassThroughResult } from './aedes-latency-child.ts';
 import type { AlertLoadOptions, AlertLoadResult } from './alerts-child.ts';
@@ -99,14 +95,8 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
   const devices = options.devices ?? 1000;
   const probes = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
   const influxd = options.influx === false ? undefined : await startInfluxd();
-  const dataDir = await mkdtemp(join(tmpdir(), 'cgw-bench-alerts-'));
   try {
-    const gateway = await startGateway({
-      config: benchConfig(devices, probes, influxd?.url),
-      env: { dataDir, adminPassword: 'bench' },
-      log: silentLogger(),
-      http: false,
-    });
+    const gateway = await startTestGateway(benchConfig(devices, probes, influxd?.url));
     try {
       const load = await loadInChild({
         url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
@@ -142,7 +132,6 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
     }
   } finally {
     await influxd?.dispose();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

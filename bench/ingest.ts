@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { silentLogger } from '../gateway/log.ts';
-import { startGateway } from '../gateway/supervisor.ts';
+import { startTestGateway } from '../test/helpers/gateway.ts';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import { benchDevices, benchGatewayConfig } from './fixtures.ts';
 import { loadInChild, waitUntil } from './harness.ts';
@@ -58,13 +54,7 @@ async function baseline(options: IngestOptions) {
 }
 
 async function throughGateway(options: IngestOptions, influxUrl: string, countPoints: () => Promise<number>) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'cgw-bench-'));
-  const gateway = await startGateway({
-    config: benchGatewayConfig(options.devices, { influxUrl }),
-    env: { dataDir, adminPassword: 'bench' },
-    log: silentLogger(),
-    http: false,
-  });
+  const gateway = await startTestGateway(benchGatewayConfig(options.devices, { influxUrl }));
   try {
     const load = await loadInChild({
       url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
@@ -96,7 +86,6 @@ async function throughGateway(options: IngestOptions, influxUrl: string, countPo
     };
   } finally {
     await gateway.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,17 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../gateway/log.ts';
-import { startGateway, type Gateway } from '../gateway/supervisor.ts';
+import type { Gateway } from '../gateway/supervisor.ts';
 import { MqttDeviceClient } from '../simulators/mqtt-device.ts';
 import { manyDevicesConfig } from './fixtures/configs.ts';
+import { startTestGateway } from './helpers/gateway.ts';
 import { startInfluxd, type InfluxdHandle } from './helpers/influxd.ts';
 import { waitFor } from './helpers/wait.ts';
 
 let influxd: InfluxdHandle;
-let dataDir: string;
 let gateway: Gateway;
 const DB = 'ingest';
 const DEVICES = 100;
@@ -24,23 +21,16 @@ async function accepted(): Promise<number> {
 
 beforeAll(async () => {
   influxd = await startInfluxd();
-  dataDir = await mkdtemp(join(tmpdir(), 'cgw-ingest-'));
   const config = manyDevicesConfig(
     DEVICES,
     `influx: { url: "${influxd.url}", database: ${DB}, flushMs: 100 }`,
   );
-  gateway = await startGateway({
-    config,
-    env: { dataDir, adminPassword: 'x' },
-    log: silentLogger(),
-    http: false,
-  });
+  gateway = await startTestGateway(config);
 });
 
 afterAll(async () => {
   await gateway?.stop();
   await influxd?.dispose();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('MQTT to InfluxDB through the whole gateway', () => {

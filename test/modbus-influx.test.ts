@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../gateway/log.ts';
-import { startGateway, type Gateway } from '../gateway/supervisor.ts';
+import type { Gateway } from '../gateway/supervisor.ts';
 import { createPumpFleet, type PumpFleet } from '../simulators/pump-fleet.ts';
+import { startTestGateway } from './helpers/gateway.ts';
 import { startInfluxd, type InfluxdHandle } from './helpers/influxd.ts';
 import { pumpConfig } from './helpers/modbus.ts';
 import { freePort } from './helpers/ports.ts';
@@ -12,13 +10,11 @@ import { waitFor } from './helpers/wait.ts';
 
 const DB = 'pumps';
 let influxd: InfluxdHandle;
-let dataDir: string;
 let fleet: PumpFleet;
 let gateway: Gateway;
 
 beforeAll(async () => {
   influxd = await startInfluxd();
-  dataDir = await mkdtemp(join(tmpdir(), 'cgw-modbus-influx-'));
   const [portA, portB] = [await freePort(), await freePort()];
   const poll = { pollMs: 100, timeoutMs: 300, offlineAfterFailures: 2, backoffMaxMs: 500 };
   const config = pumpConfig(
@@ -43,19 +39,13 @@ beforeAll(async () => {
   );
   fleet = createPumpFleet({ config, log: silentLogger(), seed: 4 });
   await fleet.start();
-  gateway = await startGateway({
-    config,
-    env: { dataDir, adminPassword: 'x' },
-    log: silentLogger(),
-    http: false,
-  });
+  gateway = await startTestGateway(config);
 });
 
 afterAll(async () => {
   await gateway?.stop();
   await fleet?.stop();
   await influxd?.dispose();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('pump readings end to end: simulator → Modbus adapter → gateway → InfluxDB', () => {
