@@ -16,7 +16,17 @@ const banned = (names, where) =>
 const restrict = (...groups) => ['error', { patterns: groups.flat() }];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'bench/results/**', 'dashboard/public/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'coverage/**',
+      'bench/results/**',
+      'dashboard/public/**',
+      'dist/**',
+      '.tmp/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,7 +3,7 @@
 // to receipt (the send time travels in the payload). Options and result as runInChild carries them.
 import mqtt from 'mqtt';
 import { serveInChild } from './harness.ts';
-import { telemetry } from './load.ts';
+import { noDelay, telemetry } from './load.ts';
 
 export interface PassThroughOptions {
   url: string;
@@ -22,6 +22,7 @@ async function run(o: PassThroughOptions): Promise<PassThroughResult> {
   const opts = { reconnectPeriod: 0 };
   const pub = await mqtt.connectAsync(o.url, { ...opts, clientId: `bench-pt-pub-${process.pid}` });
   const sub = await mqtt.connectAsync(o.url, { ...opts, clientId: `bench-pt-sub-${process.pid}` });
+  for (const c of [pub, sub]) noDelay(c);
   const latenciesMs: number[] = [];
   let t0 = Infinity;
   let received = 0;

@@ -3,7 +3,7 @@
 // runInChild/serveInChild (harness.ts) carry them.
 import mqtt, { type MqttClient } from 'mqtt';
 import { serveInChild } from './harness.ts';
-import { telemetry } from './load.ts';
+import { noDelay, telemetry } from './load.ts';
 
 export interface AlertLoadOptions {
   url: string;
@@ -47,12 +47,14 @@ function pumpTelemetry(n: number, pressure = 3.4 + (n % 5) / 10): string {
 
 async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   const connect = (id: string): Promise<MqttClient> =>
-    mqtt.connectAsync(o.url, {
-      username: o.username,
-      password: o.password,
-      clientId: `${id}-${process.pid}`,
-      reconnectPeriod: 0,
-    });
+    mqtt
+      .connectAsync(o.url, {
+        username: o.username,
+        password: o.password,
+        clientId: `${id}-${process.pid}`,
+        reconnectPeriod: 0,
+      })
+      .then(noDelay);
   const clients = await Promise.all(
     Array.from({ length: o.connections }, (_, i) => connect(`bench-load-${i}`)),
   );

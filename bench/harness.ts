@@ -1,6 +1,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { PACKAGE_ROOT } from '../gateway/paths.ts';
 import type { LoadOptions, LoadResult } from './load.ts';
 
 /**
@@ -69,8 +73,40 @@ export interface LineChild {
   next: () => Promise<string>;
 }
 
+/**
+ * The V8 flags the gateway runs with in production (the shebang of bin/cgw.mjs and the npm
+ * scripts; test/bundle.test.ts keeps them in step).
+ */
+export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+/**
+ * A bench script bundled the way scripts/build.ts bundles the gateway (plain JS, packages from
+ * node_modules), so a measured process runs what production runs: no TypeScript loader.
+ */
+export async function bundleScript(script: URL): Promise<URL> {
+  const source = fileURLToPath(script);
+  const name = basename(source).replace(/\.ts$/, '');
+  const outdir = join(PACKAGE_ROOT, '.tmp', 'bench', name);
+  await rm(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: { [name]: source },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return pathToFileURL(join(outdir, `${name}.mjs`));
+}
+
+/** Runs a `.ts` script with the TypeScript loader, a bundled `.mjs` one as it is. */
 export function spawnLineChild(script: URL, args: string[], nodeArgs: string[] = []): LineChild {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(script), ...args], {
+  const loader = script.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, fileURLToPath(script), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];

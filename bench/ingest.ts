@@ -30,7 +30,7 @@ export interface IngestResult {
 /** Bare aedes: the same publishers, one subscriber counting messages. */
 async function baseline(options: IngestOptions) {
   const broker = await Aedes.createBroker();
-  const server = createServer(broker.handle);
+  const server = createServer({ noDelay: true }, broker.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface LoadOptions {
@@ -14,6 +15,16 @@ export interface LoadOptions {
   ratePerSecond?: number;
   /** Put the publish time (Date.now()) in each payload's `ts`, for end-to-end delays. */
   tsNow?: boolean;
+}
+
+/**
+ * Turns Nagle's algorithm off on a client's socket. Latency benches need it: with Nagle on, a
+ * small publish can wait for the peer's delayed ACK (40 ms on Linux), which is the socket's
+ * latency, not the broker's. The gateway's broker sets it on its side; bare aedes gets it too.
+ */
+export function noDelay(client: MqttClient): MqttClient {
+  (client.stream as Partial<Socket>).setNoDelay?.(true);
+  return client;
 }
 
 export interface LoadResult {

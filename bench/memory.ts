@@ -1,6 +1,12 @@
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import { benchDevices } from './fixtures.ts';
-import { loadInChild, spawnLineChild, type LineChild } from './harness.ts';
+import {
+  bundleScript,
+  loadInChild,
+  PRODUCTION_NODE_FLAGS,
+  spawnLineChild,
+  type LineChild,
+} from './harness.ts';
 
 export interface MemoryResult {
   devices: number;
@@ -10,22 +16,31 @@ export interface MemoryResult {
   idleRssMb: number;
   loadedRssMb: number;
   loadedHeapMb: number;
+  /** V8 flags both processes ran with (the production ones). */
+  nodeFlags: string[];
   ratio: number;
+}
+
+interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
 
 const MB = 1024 * 1024;
 
-function child(mode: 'gateway' | 'aedes', devices: number, influxUrl = ''): LineChild {
-  return spawnLineChild(
-    new URL('./memory-child.ts', import.meta.url),
-    [mode, String(devices), influxUrl],
-    ['--expose-gc'],
+/** The gateway or the bare broker, bundled and run with the production flags, as bin/cgw.mjs runs. */
+async function child(mode: 'gateway' | 'aedes', devices: number, influxUrl = ''): Promise<LineChild> {
+  const script = await bundleScript(
+    new URL(mode === 'gateway' ? './memory-child.ts' : './aedes-child.ts', import.meta.url),
   );
+  return spawnLineChild(script, [String(devices), influxUrl], ['--expose-gc', ...PRODUCTION_NODE_FLAGS]);
 }
 
-async function sample(c: ReturnType<typeof child>): Promise<{ rss: number; heapUsed: number }> {
+async function sample(c: LineChild): Promise<MemorySample> {
   c.proc.stdin!.write('mem\n');
-  return JSON.parse(await c.next()) as { rss: number; heapUsed: number };
+  return JSON.parse(await c.next()) as MemorySample;
 }
 
 async function measure(
@@ -35,7 +50,7 @@ async function measure(
   seconds: number,
   influxUrl: string,
 ) {
-  const c = child(mode, devices, influxUrl);
+  const c = await child(mode, devices, influxUrl);
   const port = Number((await c.next()).split(' ')[1]);
   const idle = await sample(c);
   const ids = benchDevices(devices);
@@ -69,6 +84,7 @@ export async function benchMemory(options: { devices: number; seconds: number })
       idleRssMb: gw.idle.rss / MB,
       loadedRssMb: gw.loaded.rss / MB,
       loadedHeapMb: gw.loaded.heapUsed / MB,
+      nodeFlags: PRODUCTION_NODE_FLAGS,
       ratio: gw.loaded.rss / base.loaded.rss,
     };
   } finally {

@@ -1,5 +1,6 @@
 import type { SnapshotSource } from '../gateway/types.ts';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AuditLog } from '../gateway/auth/auth-store.ts';
 import type { AuthService } from '../gateway/auth/users.ts';
@@ -12,6 +13,7 @@ import type { Metrics } from '../gateway/metrics.ts';
 import type { AlertService } from '../rules/service.ts';
 import type { DeviceRegistry } from '../gateway/registry.ts';
 import type { ComponentHealth, SeriesStore } from '../gateway/store/series-store.ts';
+import { PACKAGE_ROOT } from '../gateway/paths.ts';
 import { installAuth } from './auth.ts';
 import { installErrorHandling } from './errors.ts';
 import { routeRecorder } from './openapi.ts';
@@ -62,7 +64,9 @@ export interface DashboardDeps {
   alerts?: AlertService;
 }
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 /**
  * The HTTP app (STYLE.md 11): built, not started. Tests call `app.inject()`; the supervisor calls

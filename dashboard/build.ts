@@ -1,13 +1,10 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { PACKAGE_ROOT, PUBLIC_DIR } from '../gateway/paths.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Where the bundle goes (gitignored) and where fastify serves it from. */
-export const PUBLIC_DIR = join(here, 'public');
-const WEB_DIR = join(here, 'web');
+const WEB_DIR = join(PACKAGE_ROOT, 'dashboard', 'web');
+const THIS_FILE = join(PACKAGE_ROOT, 'dashboard', 'build.ts');
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -73,7 +70,7 @@ export async function bundleIsStale(): Promise<boolean> {
   );
   const oldest = Math.min(...built);
   if (oldest === 0) return true;
-  const sources = Math.max(await newestMtime(WEB_DIR), (await stat(fileURLToPath(import.meta.url))).mtimeMs);
+  const sources = Math.max(await newestMtime(WEB_DIR), (await stat(THIS_FILE)).mtimeMs);
   return sources > oldest;
 }
 
@@ -82,10 +79,4 @@ export async function ensureDashboardBuilt(): Promise<boolean> {
   if (!(await bundleIsStale())) return false;
   await buildDashboard();
   return true;
-}
-
-// `node --import tsx dashboard/build.ts` (npm run build:web, prepare, prestart).
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildDashboard();
-  process.stdout.write(`dashboard built into ${PUBLIC_DIR}\n`);
 }

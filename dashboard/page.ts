@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PUBLIC_DIR } from './build.ts';
+import { PUBLIC_DIR } from '../gateway/paths.ts';
 
 /**
  * The control-room page: the bundle `dashboard/build.ts` writes to `dashboard/public/` (built by

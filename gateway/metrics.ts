@@ -17,15 +17,26 @@ export class Metrics {
   readonly spoolDepth: Gauge;
   readonly writeLatency: Histogram;
   readonly devicesOnline: Gauge<'kind'>;
+  /** Messages counted by countMessage and not yet handed to the prom-client counter. */
+  readonly #unreported = new Map<string, Map<string, number>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'cgw_' });
+    const unreported = this.#unreported;
     this.messages = new Counter({
       name: 'cgw_messages_total',
       help: 'Accepted device messages by device kind and message type (telemetry, event, status)',
       labelNames: ['kind', 'type'],
       registers,
+      // Counted as plain numbers on the hot path, handed over when someone reads the metric.
+      collect() {
+        for (const [kind, types] of unreported)
+          for (const [type, n] of types) {
+            if (n > 0) this.inc({ kind, type }, n);
+            types.set(type, 0);
+          }
+      },
     });
     this.rejects = new Counter({
       name: 'cgw_rejects_total',
@@ -80,6 +91,16 @@ export class Metrics {
       'unauthorized',
     ] satisfies RejectReason[])
       this.rejects.inc({ reason }, 0);
+  }
+
+  /**
+   * One accepted device message. The hot path's counter: prom-client's inc() builds a label key
+   * per call (1.5 % of ingest CPU in the profile); this is two map lookups.
+   */
+  countMessage(kind: string, type: 'telemetry' | 'event' | 'status'): void {
+    let types = this.#unreported.get(kind);
+    if (!types) this.#unreported.set(kind, (types = new Map()));
+    types.set(type, (types.get(type) ?? 0) + 1);
   }
 
   /** Reads the store's counters into the gauges; called on each scrape. */

@@ -56,17 +56,11 @@ export class Pipeline {
   reading(reading: Reading): void {
     const device = this.#d.registry.get(reading.deviceId);
     if (!device) return;
-    this.#d.metrics.messages.inc({ kind: device.kind, type: 'telemetry' });
+    this.#d.metrics.countMessage(device.kind, 'telemetry');
     this.#noteReturn(device);
     this.#d.registry.applyReading(reading);
-    const fields: SeriesPoint['fields'] = {};
-    let any = false;
-    for (const key in reading.values) {
-      if (reading.quality?.[key] === 'missing') continue;
-      fields[key] = reading.values[key]!;
-      any = true;
-    }
-    if (any)
+    const fields = this.#fieldsOf(reading);
+    if (fields)
       this.#d.store.write([{ measurement: device.kind, tags: this.#tagsOf(device), fields, ts: reading.ts }]);
     this.#d.bus.emit('reading', reading);
   }
@@ -75,7 +69,7 @@ export class Pipeline {
     const device = this.#d.registry.get(raw.deviceId);
     if (!device) return;
     const event = { ...raw, data: this.#d.privacy.scrub(raw.data) };
-    this.#d.metrics.messages.inc({ kind: device.kind, type: 'event' });
+    this.#d.metrics.countMessage(device.kind, 'event');
     this.#noteReturn(device);
     this.#d.registry.applyEvent(event);
     this.#d.store.write([
@@ -92,7 +86,7 @@ export class Pipeline {
   status(status: Status): void {
     const device = this.#d.registry.get(status.deviceId);
     if (!device) return;
-    this.#d.metrics.messages.inc({ kind: device.kind, type: 'status' });
+    this.#d.metrics.countMessage(device.kind, 'status');
     const wasOnline = device.online;
     const since = device.since;
     if (!this.#d.registry.applyStatus(status)) return;
@@ -140,10 +134,28 @@ export class Pipeline {
     }
   }
 
+  /** The reading's values without the missing ones (the same object when none is); undefined when empty. */
+  #fieldsOf(reading: Reading): SeriesPoint['fields'] | undefined {
+    const { values, quality } = reading;
+    if (!quality) {
+      for (const _ in values) return values;
+      return undefined;
+    }
+    const fields: SeriesPoint['fields'] = {};
+    let any = false;
+    for (const key in values) {
+      if (quality[key] === 'missing') continue;
+      fields[key] = values[key]!;
+      any = true;
+    }
+    return any ? fields : undefined;
+  }
+
   #tagsOf(device: DeviceState): Record<string, string> {
     let tags = this.#tags.get(device.id);
     if (!tags) {
-      tags = { ...device.labels, site: device.site, device: device.id };
+      // Frozen: the line-protocol encoder may then remember its escaped form.
+      tags = Object.freeze({ ...device.labels, site: device.site, device: device.id });
       this.#tags.set(device.id, tags);
     }
     return tags;

@@ -90,14 +90,22 @@ export class DeviceRegistry {
   applyReading(reading: Reading): void {
     const device = this.#devices.get(reading.deviceId);
     if (!device) return;
-    for (const [field, value] of Object.entries(reading.values)) {
+    const { values, quality, ts } = reading;
+    for (const field in values) {
       const previous = device.values[field];
-      if (previous && previous.ts > reading.ts) continue; // a late reading does not overwrite a newer one
-      device.values[field] = { value, ts: reading.ts, quality: reading.quality?.[field] ?? 'good' };
+      const q = quality?.[field] ?? 'good';
+      if (!previous) device.values[field] = { value: values[field]!, ts, quality: q };
+      else if (previous.ts <= ts) {
+        // Updated in place: a reading a second per device must not cost an object per field.
+        previous.value = values[field]!;
+        previous.ts = ts;
+        previous.quality = q;
+      } // else a late reading does not overwrite a newer one
     }
-    for (const [field, quality] of Object.entries(reading.quality ?? {})) {
-      if (quality !== 'good' && !(field in reading.values)) {
-        device.values[field] = { value: null, ts: reading.ts, quality };
+    if (quality) {
+      for (const field in quality) {
+        const q = quality[field]!;
+        if (q !== 'good' && !(field in values)) device.values[field] = { value: null, ts, quality: q };
       }
     }
     this.#heard(device, 'data received');

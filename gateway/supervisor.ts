@@ -103,7 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log: log.child({ module: 'pipeline' }),
       clock,
     });
-    const adapters = createAdapters({ config, log, clock });
+    const adapters = await createAdapters({ config, log, clock });
     const mqtt = adapters.find((a): a is MqttAdapter => a instanceof MqttAdapter)!;
     for (const adapter of adapters) {
       const detach = pipeline.attach(adapter);

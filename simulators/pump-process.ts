@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../gateway/paths.ts';
 import type { PumpFault } from './pump-unit.ts';
 
 export interface PumpProcessOptions {
@@ -25,7 +26,7 @@ export interface PumpProcess {
  */
 export async function startPumpProcess(options: PumpProcessOptions): Promise<PumpProcess> {
   const child = fork(
-    fileURLToPath(new URL('./pump-process-child.ts', import.meta.url)),
+    join(PACKAGE_ROOT, 'simulators', 'pump-process-child.ts'),
     [JSON.stringify({ ports: options.ports, unitsPerPort: options.unitsPerPort, seed: options.seed ?? 1 })],
     { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );

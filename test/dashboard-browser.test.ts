@@ -224,7 +224,9 @@ describe('the dashboard in chromium', () => {
     );
     await page.goto(`${gateway.httpUrl}/#/device/pump-b1-1`);
     await page.locator('.device-detail button.link', { hasText: 'outlet_pressure_bar' }).click();
-    await page.waitForSelector('.chart canvas');
+    // Visible, not just attached: uPlot may replace its canvas when the series arrive, and a
+    // detached canvas has no box (a loaded machine made that window wide enough to hit).
+    await page.locator('.chart canvas').first().waitFor({ state: 'visible' });
     expect(Number(await page.getAttribute('.chart', 'data-points'))).toBeGreaterThanOrEqual(3);
     const box = await page.locator('.chart canvas').first().boundingBox();
     expect(box!.width).toBeGreaterThan(200);

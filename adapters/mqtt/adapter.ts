@@ -8,9 +8,11 @@ import type { Identity } from './acl.ts';
 import { EmbeddedBroker } from './broker.ts';
 import type { MqttConfig } from './config.ts';
 import { decodePayload } from './decode.ts';
-import { isDataChannel, parseDeviceTopic } from './topics.ts';
+import { isDataChannel, parseDeviceTopic, type DeviceTopic } from './topics.ts';
 
 const SAMPLE_BYTES = 200;
+/** Parsed device topics remembered (a few per device); beyond this the memory starts over. */
+const TOPIC_CACHE_LIMIT = 65_536;
 
 export interface MqttAdapterOptions {
   config: MqttConfig;
@@ -36,6 +38,7 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
   readonly broker: EmbeddedBroker;
   readonly #config: MqttConfig;
   readonly #devices: Map<string, { kind: MqttDeviceConfig['kind']; site: string }>;
+  readonly #topics = new Map<string, DeviceTopic>();
   readonly #clock: Clock;
   #started: Promise<void> | undefined;
 
@@ -89,7 +92,7 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
         sender,
       );
     }
-    const parsed = parseDeviceTopic(this.#config.prefix, topic);
+    const parsed = this.#topics.get(topic) ?? parseDeviceTopic(this.#config.prefix, topic);
     if (!parsed) {
       if (isCommandTopic(this.#config.prefix, topic)) return true; // commands pass through to the device
       return this.#reject(
@@ -101,6 +104,11 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
       );
     }
     const device = this.#devices.get(parsed.deviceId);
+    if (device && !this.#topics.has(topic)) {
+      // Only topics of configured devices are remembered, so junk topics cannot grow it.
+      if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
+      this.#topics.set(topic, parsed);
+    }
     if (!device)
       return this.#reject(
         'unknown_device',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEVICE_KINDS } from '../../gateway/types.ts';
-import { decodePayload, toEpochMs, type DecodeTarget } from './decode.ts';
+import { decodePayload, fastValues, telemetrySchemas, toEpochMs, type DecodeTarget } from './decode.ts';
 import { CHANNELS } from './topics.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 8, 0, 0);
@@ -163,6 +163,81 @@ describe('decodePayload never throws (property)', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('the telemetry fast path agrees with the zod schema (property)', () => {
+  // Values near the edges of every canonical check, under canonical and random names.
+  const value = fc.oneof(
+    fc.boolean(),
+    fc.integer({ min: -5, max: 5 }),
+    fc.double(),
+    fc.constantFrom(2 ** 53, 2 ** 60, -0, 0.5, -1),
+    fc.constantFrom('up', 'down', 'idle', 'normal', 'fire', 'Up', ''),
+    fc.string({ maxLength: 300 }),
+    fc.constantFrom('x'.repeat(256), 'x'.repeat(257)),
+    fc.constant(null),
+    fc.array(fc.integer(), { maxLength: 2 }),
+  );
+  const names = fc.oneof(
+    fc.constantFrom('floor', 'direction', 'load_kg', 'fault_code', 'mode', 'door_open', 'locked'),
+    fc.constantFrom(
+      'outlet_pressure_bar',
+      'snapshot_ms',
+      'online',
+      'battery_pct',
+      'Bad',
+      '_x',
+      'a'.repeat(70),
+    ),
+    fc.string({ maxLength: 10 }),
+  );
+  const payload = fc.record(
+    {
+      ts: fc.oneof(fc.integer(), fc.string({ maxLength: 80 }), fc.constant(null)),
+      values: fc.oneof(
+        fc.dictionary(names, value, { maxKeys: 12 }),
+        // mostly plausible: reaches the fast path often
+        fc.dictionary(
+          fc.constantFrom('floor', 'direction', 'mode', 'door_open', 'running', 'battery_pct', 'fault_code'),
+          fc.oneof(fc.boolean(), fc.integer({ min: -2, max: 20 }), fc.constantFrom('up', 'normal', 'x')),
+          { minKeys: 1, maxKeys: 4 },
+        ),
+        fc.constant([]),
+        fc.constant(null),
+      ),
+      other: fc.string(),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('accepts only what zod accepts, with the same values and ts', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...DEVICE_KINDS), payload, (kind, p) => {
+        const json = JSON.parse(JSON.stringify(p)) as Record<string, unknown>;
+        const quick = fastValues(kind, json);
+        if (quick === undefined) return;
+        fast++;
+        const parsed = telemetrySchemas[kind].safeParse(json);
+        expect(parsed.success).toBe(true);
+        expect(quick).toEqual(parsed.data!.values);
+        expect(json.ts).toEqual(parsed.data!.ts);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(fast).toBeGreaterThan(250); // the generator reaches the fast path
+  });
+
+  it('takes canonical telemetry of every kind without zod', () => {
+    expect(fastValues('elevator', { ts: 1, values: { floor: 3, direction: 'up', mode: 'normal' } })).toEqual({
+      floor: 3,
+      direction: 'up',
+      mode: 'normal',
+    });
+    expect(fastValues('elevator', { values: { floor: 2.5 } })).toBeUndefined();
+    expect(fastValues('pump', { values: {} })).toBeUndefined();
+    expect(fastValues('access', { values: { door_open: 'yes' } })).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCameraFleet } from '../../simulators/camera-fleet.ts';
 import { createSimulatedCommunity } from '../../simulators/community.ts';
@@ -9,6 +9,7 @@ import {
   type ScenarioPlayer,
   type ScenarioTargets,
 } from '../../simulators/scenario.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 import { loadScenarioFile, type Scenario } from '../../simulators/scenario-schema.ts';
 import { technicianView, WebhookReceiver } from '../../simulators/webhook-receiver.ts';
 import { generatePassword } from '../auth/password.ts';
@@ -117,9 +118,7 @@ export async function demo(args: string[]): Promise<number> {
 }
 
 /** What `cgw demo` plays unless `--scenario F` or `--no-scenario` says otherwise. */
-export const DEFAULT_SCENARIO = fileURLToPath(
-  new URL('../../simulators/scenarios/default.yaml', import.meta.url),
-);
+export const DEFAULT_SCENARIO = join(PACKAGE_ROOT, 'simulators', 'scenarios', 'default.yaml');
 
 /** The player of `cgw demo` and `cgw simulate`: one printed line per fault switched. */
 export function cliScenarioPlayer(

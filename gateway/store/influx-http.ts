@@ -1,13 +1,17 @@
+import http from 'node:http';
+import https from 'node:https';
 import { InfluxDB, ResultError, type IPoolOptions } from 'influx';
 import { GatewayError, errorMessage } from '../errors.ts';
 
 /**
  * The InfluxDB 1.x HTTP API as the series store needs it.
  *
- * - Writes are raw line protocol POSTed to `/write?precision=ms` with fetch: the body is already
- *   built (and spooled) by the time it is sent, so the client's writePoints has nothing to add.
- * - Raw range reads use `/query?chunked=true` with fetch: an unchunked answer is cut at the
- *   server's `max-row-limit`, a chunked one is not.
+ * - Writes are raw line protocol POSTed to `/write?precision=ms` over node:http with a keep-alive
+ *   agent: the body is already built (and spooled) by the time it is sent, so the client's
+ *   writePoints has nothing to add. (fetch copied every body through web streams: at 30,000
+ *   points/s that was 6 % of the CPU and tens of MB of malloc churn in RSS.)
+ * - Raw range reads use `/query?chunked=true`: an unchunked answer is cut at the server's
+ *   `max-row-limit`, a chunked one is not.
  * - CREATE DATABASE, SHOW FIELD KEYS and aggregate queries go through the `influx` client, with
  *   its own retry and host-disabling switched off: the store owns retries, and the client's
  *   disabled-host timer would otherwise refuse queries for seconds after InfluxDB is back.
@@ -54,6 +58,7 @@ export class InfluxHttp {
   readonly #endpoint: InfluxEndpoint;
   readonly #base: string;
   readonly #headers: Record<string, string>;
+  readonly #agent: http.Agent;
 
   constructor(endpoint: InfluxEndpoint) {
     this.#endpoint = endpoint;
@@ -64,6 +69,10 @@ export class InfluxHttp {
       this.#headers.authorization = `Basic ${token}`;
     }
     const url = new URL(this.#base);
+    this.#agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({
+      keepAlive: true,
+      maxSockets: 4,
+    });
     this.client = new InfluxDB({
       host: url.hostname,
       port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
@@ -83,20 +92,17 @@ export class InfluxHttp {
    */
   async write(body: Buffer, signal: AbortSignal): Promise<WriteResult> {
     const db = encodeURIComponent(this.#endpoint.database);
-    let res: Response;
-    let text: string;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.#base}/write?db=${db}&precision=ms`, {
-        method: 'POST',
-        headers: { ...this.#headers, 'content-type': 'text/plain; charset=utf-8' },
-        body,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#endpoint.timeoutMs)]),
+      res = await this.#post(`/write?db=${db}&precision=ms`, body, 'text/plain; charset=utf-8', {
+        signal,
+        timeoutMs: this.#endpoint.timeoutMs,
       });
-      text = await res.text();
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      throw unavailable(`InfluxDB write failed: ${errorMessage((err as Error).cause ?? err)}`, err);
+      throw unavailable(`InfluxDB write failed: ${errorMessage(err)}`, err);
     }
+    const { text } = res;
     if (res.status === 204 || res.status === 200) return { status: 'stored' };
     const message = parseError(text) ?? `HTTP ${res.status}`;
     if (res.status === 413) return { status: 'too-large' };
@@ -108,6 +114,45 @@ export class InfluxHttp {
     }
     const dropped = /dropped=(\d+)/.exec(message)?.[1];
     return { status: 'rejected', dropped: dropped === undefined ? undefined : Number(dropped), message };
+  }
+
+  /** Drops the idle keep-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /** One POST; resolves with the status and the answer's text, rejects on network trouble or timeout. */
+  #post(
+    path: string,
+    body: Buffer,
+    contentType: string,
+    options: { signal?: AbortSignal; timeoutMs: number },
+  ): Promise<{ status: number; text: string }> {
+    const url = new URL(this.#base + path);
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = client.request(
+        url,
+        {
+          method: 'POST',
+          agent: this.#agent,
+          signal: options.signal,
+          timeout: options.timeoutMs,
+          headers: { ...this.#headers, 'content-type': contentType, 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   async createDatabase(): Promise<void> {
@@ -152,19 +197,15 @@ export class InfluxHttp {
       chunk_size: '10000',
       params: JSON.stringify(params),
     });
-    let res: Response;
-    let text: string;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.#base}/query`, {
-        method: 'POST',
-        headers: { ...this.#headers, 'content-type': 'application/x-www-form-urlencoded' },
-        body: search,
-        signal: AbortSignal.timeout(this.#endpoint.timeoutMs * 3),
+      res = await this.#post('/query', Buffer.from(search.toString()), 'application/x-www-form-urlencoded', {
+        timeoutMs: this.#endpoint.timeoutMs * 3,
       });
-      text = await res.text();
     } catch (err) {
-      throw unavailable(`InfluxDB query failed: ${errorMessage((err as Error).cause ?? err)}`, err);
+      throw unavailable(`InfluxDB query failed: ${errorMessage(err)}`, err);
     }
+    const { text } = res;
     if (res.status >= 500) throw unavailable(`InfluxDB query failed: HTTP ${res.status}`);
     if (res.status >= 400) {
       throw new GatewayError(

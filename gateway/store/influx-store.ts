@@ -238,6 +238,7 @@ export class InfluxSeriesStore implements SeriesStore {
       }
     }
     this.#spool?.close();
+    this.#http.close();
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
     this.#log.info({ stats: this.stats() }, 'series store stopped');
   }

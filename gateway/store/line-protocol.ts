@@ -78,13 +78,26 @@ export function encodePoint(point: SeriesPoint): string | undefined {
   }
   if (!fieldPart) return undefined;
 
-  let line = escapeMeasurement(measurement);
+  return seriesKey(measurement, tags) + ' ' + fieldPart + ' ' + Math.round(ts);
+}
+
+/**
+ * `measurement,tag=value,…` — the same for every point of a device, whose tags object the
+ * pipeline reuses: remembered per tags object (a weak map, so dropped tags are collected).
+ */
+const seriesKeys = new WeakMap<object, { measurement: string; key: string }>();
+
+function seriesKey(measurement: string, tags: SeriesPoint['tags']): string {
+  const known = seriesKeys.get(tags);
+  if (known?.measurement === measurement) return known.key;
+  let key = escapeMeasurement(measurement);
   // Sorted tags are what InfluxDB stores; sending them sorted saves it the work.
   const tagKeys = Object.keys(tags).sort();
-  for (const key of tagKeys) {
-    const value = tags[key];
-    if (key === '' || typeof value !== 'string' || value === '') continue;
-    line += ',' + escapeKey(key) + '=' + escapeKey(value);
+  for (const name of tagKeys) {
+    const value = tags[name];
+    if (name === '' || typeof value !== 'string' || value === '') continue;
+    key += ',' + escapeKey(name) + '=' + escapeKey(value);
   }
-  return line + ' ' + fieldPart + ' ' + Math.round(ts);
+  if (Object.isFrozen(tags)) seriesKeys.set(tags, { measurement, key });
+  return key;
 }

@@ -148,6 +148,28 @@ describe('Spool', () => {
     reopened.close();
   });
 
+  it('reuses one buffer for batches, and gives a grown one back once batches are small', () => {
+    const spool = open({ segmentBytes: 64 * 1024 * 1024 });
+    const big = Buffer.alloc(600 * 1024, 'a');
+    for (let i = 0; i < 8; i++) spool.append(big, 1); // a 4.8 MB backlog
+    const first = spool.readBatch(100, 16 * 1024 * 1024)!;
+    expect(first.count).toBe(8);
+    expect(first.payload.length).toBe(8 * big.length);
+    expect(first.payload.equals(Buffer.concat(Array(8).fill(big)))).toBe(true);
+    spool.ack(first);
+    spool.append(Buffer.from('small'), 1);
+    const second = spool.readBatch(100, 16 * 1024 * 1024)!;
+    expect(second.payload.toString()).toBe('small');
+    spool.ack(second);
+    spool.append(Buffer.from('again'), 1);
+    const third = spool.readBatch(100, 16 * 1024 * 1024)!;
+    // The grown buffer was replaced by a small one, which the next batch reuses.
+    expect(third.payload.buffer.byteLength).toBeLessThan(2 * 1024 * 1024);
+    expect(third.payload.buffer).toBe(second.payload.buffer);
+    expect(third.payload.toString()).toBe('again');
+    spool.close();
+  });
+
   it('property: after a tear anywhere in the last segment every whole record before it is recovered, nothing corrupt', () => {
     const recordArb = fc.record({
       payload: fc.uint8Array({ minLength: 0, maxLength: 300 }),
@@ -188,7 +210,7 @@ describe('Spool', () => {
           const reopened = open({ segmentBytes });
           const got: { payload: Buffer; count: number }[] = [];
           for (let b = reopened.readBatch(1); b; b = reopened.readBatch(1)) {
-            got.push({ payload: b.payload, count: b.count });
+            got.push({ payload: Buffer.from(b.payload), count: b.count }); // valid until the next readBatch
             reopened.ack(b);
           }
           reopened.close();

@@ -41,7 +41,18 @@ import { HEADER, parseRecord, recordHeader } from './spool-format.ts';
  * acknowledged segments are deleted; the spool's disk use is the backlog plus one segment.
  */
 
-const READ_CHUNK = 1024 * 1024;
+/** Read size when gathering a batch. */
+const READ_CHUNK = 256 * 1024;
+/** The batch buffer starts at this size and shrinks back to it. */
+const BATCH_BUF_MIN = 1024 * 1024;
+
+/** `buf` when it holds `size` bytes, else a bigger one with its first `keep` bytes copied. */
+function ensureCapacity(buf: Buffer, size: number, keep: number): Buffer {
+  if (buf.length >= size) return buf;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(size, buf.length * 2, BATCH_BUF_MIN / 4));
+  buf.copy(bigger, 0, 0, keep);
+  return bigger;
+}
 const SEGMENT = /^seg-(\d{12})\.wal$/;
 
 export interface SpoolOptions {
@@ -61,7 +72,11 @@ export interface SpoolPosition {
 
 /** Consecutive records read from the acknowledged position on; pass it back to ack(). */
 export interface SpoolBatch {
-  /** The records' payloads, concatenated. */
+  /**
+   * The records' payloads, concatenated. Valid until the next readBatch(): the spool reuses one
+   * buffer for every batch (one batch is in flight at a time), so no batch-sized garbage outlives
+   * its HTTP round trip into the old generation, where it would sit in RSS until a full GC.
+   */
   readonly payload: Buffer;
   /** Sum of the records' point counts. */
   readonly count: number;
@@ -109,6 +124,9 @@ export class Spool {
   #nextSeq: number;
   #writer: Writer | undefined;
   #reader: { seq: number; fd: number } | undefined;
+  /** Reused for every pread and every batch (see SpoolBatch.payload). */
+  #readBuf: Buffer = Buffer.allocUnsafeSlow(0);
+  #batchBuf: Buffer = Buffer.allocUnsafeSlow(0);
   #syncTimer: NodeJS.Timeout | undefined;
   #ackTimer: NodeJS.Timeout | undefined;
   #ackDirty = false;
@@ -227,7 +245,7 @@ export class Spool {
 
   #readFrom(seg: Segment, maxPoints: number, maxBytes: number): SpoolBatch {
     const start = this.#read;
-    const payloads: Buffer[] = [];
+    let records = 0;
     let offset = start.offset;
     let count = 0;
     let bytes = 0;
@@ -264,21 +282,27 @@ export class Spool {
         }
         break;
       }
-      if (
-        payloads.length > 0 &&
-        (count + parsed.count > maxPoints || bytes + parsed.payload.length > maxBytes)
-      ) {
+      if (records > 0 && (count + parsed.count > maxPoints || bytes + parsed.payload.length > maxBytes)) {
         break;
       }
-      payloads.push(parsed.payload);
+      // Copied out at once: the next pread reuses the buffer the record sits in.
+      this.#batchBuf = ensureCapacity(this.#batchBuf, bytes + parsed.payload.length, bytes);
+      parsed.payload.copy(this.#batchBuf, bytes);
+      records++;
       count += parsed.count;
       bytes += parsed.payload.length;
       offset += parsed.size;
     }
+    // A buffer grown by one big replay batch is given back once batches are small again.
+    if (this.#batchBuf.length > 4 * BATCH_BUF_MIN && bytes < this.#batchBuf.length / 4) {
+      const smaller = Buffer.allocUnsafeSlow(Math.max(BATCH_BUF_MIN, bytes * 2));
+      this.#batchBuf.copy(smaller, 0, 0, bytes);
+      this.#batchBuf = smaller;
+    }
     return {
-      payload: Buffer.concat(payloads, bytes),
+      payload: this.#batchBuf.subarray(0, bytes),
       count,
-      records: payloads.length,
+      records,
       start,
       end: { seq: seg.seq, offset },
     };
@@ -289,7 +313,8 @@ export class Spool {
       if (this.#reader) closeSync(this.#reader.fd);
       this.#reader = { seq: seg.seq, fd: openSync(seg.path, 'r') };
     }
-    const buf = Buffer.allocUnsafe(length);
+    this.#readBuf = ensureCapacity(this.#readBuf, length, 0);
+    const buf = this.#readBuf;
     let got = 0;
     while (got < length) {
       const n = readSync(this.#reader.fd, buf, got, length - got, offset + got);

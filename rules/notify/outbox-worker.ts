@@ -59,11 +59,15 @@ export class OutboxWorker {
     while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Something was queued: look soon (not inside the caller's transaction). */
+  /**
+   * Something was queued: look as soon as the caller's synchronous work (its transaction) is
+   * done — on the next tick, not behind the I/O callbacks already waiting (setImmediate put a
+   * loaded event loop's worth of messages between an alert and its notification).
+   */
   wake(): void {
     if (!this.#running || this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       this.#scheduled = false;
       this.pass();
     });

@@ -1,9 +1,12 @@
+import { freshBundle } from '../../bin/bundle.mjs';
 import { ensureDashboardBuilt } from '../../dashboard/build.ts';
+import { PACKAGE_ROOT } from '../../gateway/paths.ts';
+import { buildServer } from '../../scripts/build.ts';
 import { ensureDebianPackages } from './debian.ts';
 
 /**
- * Installs the real servers the system tests run against, and builds the dashboard bundle when it
- * is missing or older than its sources, once per test run.
+ * Installs the real servers the system tests run against, and builds the dashboard bundle and
+ * the gateway's production bundle when missing or older than their sources, once per test run.
  */
 export default async function setup(): Promise<void> {
   await ensureDebianPackages([
@@ -14,4 +17,6 @@ export default async function setup(): Promise<void> {
     { binary: 'chromium', pkg: 'chromium' },
   ]);
   await ensureDashboardBuilt();
+  // The CLI tests run bin/cgw.mjs, i.e. the production bundle: rebuilt when a source changed.
+  if (!freshBundle(PACKAGE_ROOT)) await buildServer();
 }

@@ -1,0 +1,2 @@
+/** See bundle.mjs. */
+export function freshBundle(root: string, env?: Record<string, string | undefined>): string | undefined;
