@@ -104,7 +104,7 @@ await step('alerts', async () => {
       fmt(baseline.achievedPerSecond),
       fmt(baseline.received),
       ms(baseline.p50Ms),
-      '–',
+      ms(baseline.p95Ms),
       ms(baseline.p99Ms),
       ms(baseline.maxMs),
       '1.00×',
