@@ -224,12 +224,15 @@ describe('the dashboard in chromium', () => {
     );
     await page.goto(`${gateway.httpUrl}/#/device/pump-b1-1`);
     await page.locator('.device-detail button.link', { hasText: 'outlet_pressure_bar' }).click();
-    // Visible, not just attached: uPlot may replace its canvas when the series arrive, and a
-    // detached canvas has no box (a loaded machine made that window wide enough to hit).
-    await page.locator('.chart canvas').first().waitFor({ state: 'visible' });
+    await page.waitForSelector('.chart canvas');
     expect(Number(await page.getAttribute('.chart', 'data-points'))).toBeGreaterThanOrEqual(3);
-    const box = await page.locator('.chart canvas').first().boundingBox();
-    expect(box!.width).toBeGreaterThan(200);
+    // Polled: under the full suite's load the canvas was once caught without a box right after
+    // it showed (a re-mount of the chart, cause not pinned down; see issue 8's notes).
+    await expect
+      .poll(async () => (await page.locator('.chart canvas').first().boundingBox())?.width ?? 0, {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(200);
     await shot('device-chart');
   });
 });
