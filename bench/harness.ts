@@ -1,10 +1,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { PACKAGE_ROOT } from '../gateway/paths.ts';
+import { bundleForNode } from '../scripts/build.ts';
 import type { LoadOptions, LoadResult } from './load.ts';
 
 /**
@@ -74,32 +73,14 @@ export interface LineChild {
 }
 
 /**
- * The V8 flags the gateway runs with in production (the shebang of bin/cgw.mjs and the npm
- * scripts; test/bundle.test.ts keeps them in step).
- */
-export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4'];
-
-/**
- * A bench script bundled the way scripts/build.ts bundles the gateway (plain JS, packages from
- * node_modules), so a measured process runs what production runs: no TypeScript loader.
+ * A bench script bundled the way scripts/build.ts bundles the gateway, so a measured process
+ * runs what production runs: no TypeScript loader.
  */
 export async function bundleScript(script: URL): Promise<URL> {
   const source = fileURLToPath(script);
   const name = basename(source).replace(/\.ts$/, '');
   const outdir = join(PACKAGE_ROOT, '.tmp', 'bench', name);
-  await rm(outdir, { recursive: true, force: true });
-  await build({
-    entryPoints: { [name]: source },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  await bundleForNode(source, name, outdir);
   return pathToFileURL(join(outdir, `${name}.mjs`));
 }
 

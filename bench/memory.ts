@@ -1,12 +1,7 @@
+import { PRODUCTION_NODE_FLAGS } from '../bin/bundle.mjs';
 import { startInfluxd } from '../test/helpers/influxd.ts';
 import { benchDevices } from './fixtures.ts';
-import {
-  bundleScript,
-  loadInChild,
-  PRODUCTION_NODE_FLAGS,
-  spawnLineChild,
-  type LineChild,
-} from './harness.ts';
+import { bundleScript, loadInChild, spawnLineChild, type LineChild } from './harness.ts';
 
 export interface MemoryResult {
   devices: number;

@@ -3,6 +3,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
+ * The V8 flags the gateway runs with: the shebang of bin/cgw.mjs and the npm scripts carry them
+ * (test/bundle.test.ts checks), the memory bench passes them to what it measures.
+ */
+export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+/**
  * The path of `dist/cgw.mjs` when it exists and is newer than every source it was built from
  * (listed in `dist/inputs.json` by scripts/build.ts); undefined when it is missing or stale, or
  * when CGW_FROM_SOURCE=1 asks for the sources.

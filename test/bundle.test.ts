@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshBundle } from '../bin/bundle.mjs';
+import { freshBundle, PRODUCTION_NODE_FLAGS } from '../bin/bundle.mjs';
 import { PACKAGE_ROOT } from '../gateway/paths.ts';
 
 const run = promisify(execFile);
@@ -74,6 +74,20 @@ describe('the production bundle (dist/cgw.mjs)', () => {
     expect(text).not.toMatch(/from "esbuild"/);
     // Protocol libraries load with their adapters, not with the CLI.
     expect(readFileSync(bundle!, 'utf8')).not.toMatch(/from "(modbus-serial|node-onvif)"/);
+  });
+
+  it('runs with the production V8 flags from the shebang and the npm scripts', () => {
+    const shebang = readFileSync(join(PACKAGE_ROOT, 'bin', 'cgw.mjs'), 'utf8').split('\n')[0]!;
+    const scripts = (
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(PRODUCTION_NODE_FLAGS.length).toBeGreaterThan(0);
+    for (const flag of PRODUCTION_NODE_FLAGS) {
+      expect(shebang).toContain(flag);
+      for (const name of ['start', 'cgw', 'bench']) expect(scripts[name]).toContain(flag);
+    }
   });
 
   it('runs the CLI the same as the sources do', async () => {

@@ -92,7 +92,8 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
         sender,
       );
     }
-    const parsed = this.#topics.get(topic) ?? parseDeviceTopic(this.#config.prefix, topic);
+    const cached = this.#topics.get(topic);
+    const parsed = cached ?? parseDeviceTopic(this.#config.prefix, topic);
     if (!parsed) {
       if (isCommandTopic(this.#config.prefix, topic)) return true; // commands pass through to the device
       return this.#reject(
@@ -104,7 +105,7 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
       );
     }
     const device = this.#devices.get(parsed.deviceId);
-    if (device && !this.#topics.has(topic)) {
+    if (device && !cached) {
       // Only topics of configured devices are remembered, so junk topics cannot grow it.
       if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
       this.#topics.set(topic, parsed);
