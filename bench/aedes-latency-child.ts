@@ -31,7 +31,7 @@ async function run(o: PassThroughOptions): Promise<PassThroughResult> {
     const s = payload.toString();
     // `"sent":<ms>}` closes the payload: no full parse, so the timing is the broker's.
     const sentAt = Number(s.slice(s.lastIndexOf(':') + 1, -1));
-    // The first second is warm-up, as in the alert bench (its first probe goes at 1 s).
+    // The first second is warm-up, as in the alert bench (its breaches of that second are not counted).
     if (sentAt >= t0 + 1000) latenciesMs.push(performance.now() - sentAt);
   });
   await sub.subscribeAsync('cg/bench/#', { qos: 0 });

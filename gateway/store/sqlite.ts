@@ -1,13 +1,16 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.ts';
+import { backgroundCheckpoints } from './checkpoints.ts';
 
 /** A better-sqlite3 connection; other modules get it from the store module, never the package. */
 export type SqliteDatabase = Database.Database;
 
 export interface OpenDatabaseOptions {
   readonly?: boolean;
+  /** Leave WAL checkpoints inside commits, as SQLite does by default (default: a worker does them). */
+  foregroundCheckpoints?: boolean;
 }
 
 /**
@@ -18,7 +21,8 @@ export interface OpenDatabaseOptions {
  * - synchronous=NORMAL: with WAL this is safe against a process crash (kill -9); a power loss may
  *   lose the last transactions, never corrupt the file. FULL would fsync every commit;
  * - busy_timeout: a second connection (a CLI command on the same file) waits instead of failing;
- * - foreign keys on, temporary tables in memory.
+ * - foreign keys on, temporary tables in memory;
+ * - WAL checkpoints on a worker thread (checkpoints.ts), not in the middle of a commit.
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const inMemory = path === ':memory:' || path === '';
@@ -43,5 +47,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.pragma('temp_store = MEMORY');
+  if (!inMemory && !options.readonly && !options.foregroundCheckpoints)
+    backgroundCheckpoints.add(db, resolve(path));
   return db;
 }

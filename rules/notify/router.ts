@@ -24,13 +24,13 @@ export function routeNotification(
     if (route.events && !route.events.includes(n.event)) continue;
     for (const c of route.channels) wanted.add(c);
   }
-  const clock = localClock(now, notify.timeZone);
-  return notify.channels
-    .filter((c) => wanted.has(c.id))
-    .map((channel) => ({
-      channel,
-      suppressed: channel.quiet.some((q) => inQuietHours(q, clock) && !q.allow.includes(n.severity)),
-    }));
+  const targets = notify.channels.filter((c) => wanted.has(c.id));
+  // Reading the local time costs more than the rest of the routing: only for quiet hours.
+  const clock = targets.some((c) => c.quiet.length) ? localClock(now, notify.timeZone) : undefined;
+  return targets.map((channel) => ({
+    channel,
+    suppressed: channel.quiet.some((q) => inQuietHours(q, clock!) && !q.allow.includes(n.severity)),
+  }));
 }
 
 export interface LocalClock {

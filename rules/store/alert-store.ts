@@ -26,9 +26,13 @@ export interface PersistedRuleState {
 export class AlertStore {
   readonly #db: SqliteDatabase;
   readonly #sql: Record<string, Statement>;
+  readonly #inTransaction: <T>(fn: () => T) => T;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    // Made once: better-sqlite3 builds five wrappers each time `transaction()` is called.
+    const run = db.transaction((fn: () => unknown) => fn());
+    this.#inTransaction = <T>(fn: () => T) => run(fn) as T;
     this.#sql = {
       upsert: db.prepare(
         `INSERT INTO alerts (id, rule, device, state, team, severity, started_at, body)
@@ -65,8 +69,12 @@ export class AlertStore {
     };
   }
 
+  /**
+   * Runs `fn` in one transaction. Inside one already (an alert change within the rule state's
+   * commit), `fn` joins it: one commit, no savepoint; an error still undoes the whole of it.
+   */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    return this.#db.inTransaction ? fn() : this.#inTransaction(fn);
   }
 
   save(alert: Alert): void {
