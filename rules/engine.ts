@@ -68,7 +68,8 @@ export class AlertEngine extends AlertQueries {
   readonly #outbox: OutboxStore;
   readonly #maker: AlertMaker;
   #compiled: CompiledRule[] = [];
-  #byDevice = new Map<string, CompiledRule[]>();
+  /** Per device: its rules, each with its state key (made once, not on every message). */
+  #byDevice = new Map<string, Array<{ c: CompiledRule; key: string }>>();
   #rulesById = new Map<string, CompiledRule>();
   readonly #devices: Map<string, EngineDevice>;
   readonly #unsubscribe: Array<() => void> = [];
@@ -218,7 +219,7 @@ export class AlertEngine extends AlertQueries {
         const [ruleId, deviceId] = key.split('\u0000') as [string, string];
         const compiled = this.#rulesById.get(ruleId);
         const device = this.#devices.get(deviceId);
-        if (compiled && device) this.#run(compiled, device, { type: 'tick' }, now);
+        if (compiled && device) this.#run(compiled, device, { type: 'tick' }, now, key);
       }
     }
     this.#arm();
@@ -240,7 +241,12 @@ export class AlertEngine extends AlertQueries {
 
   #install(rules: readonly Rule[]): void {
     this.#compiled = compileRules(rules, [...this.#devices.values()]);
-    this.#byDevice = indexByDevice(this.#compiled);
+    this.#byDevice = new Map(
+      [...indexByDevice(this.#compiled)].map(([id, rules]) => [
+        id,
+        rules.map((c) => ({ c, key: alertKey(c.rule.id, id) })),
+      ]),
+    );
     this.#rulesById = new Map(this.#compiled.map((c) => [c.rule.id, c]));
   }
 
@@ -257,7 +263,7 @@ export class AlertEngine extends AlertQueries {
           s && s.hash === c.hash ? rehydrate(c.rule.when, s.state, now) : initialState(c.rule.when, now);
         this.#states.set(key, state);
         // A `for` window that ended while the gateway was down fires now, once.
-        this.#run(c, d, { type: 'tick' }, now);
+        this.#run(c, d, { type: 'tick' }, now, key);
       }
     }
   }
@@ -267,12 +273,11 @@ export class AlertEngine extends AlertQueries {
     const device = this.#devices.get(deviceId);
     if (!rules || !device) return;
     const now = this.#o.clock.now();
-    for (const c of rules) this.#run(c, device, input, now);
+    for (const r of rules) this.#run(r.c, device, input, now, r.key);
     this.#arm();
   }
 
-  #run(c: CompiledRule, device: EngineDevice, input: RuleInput, now: number): void {
-    const key = alertKey(c.rule.id, device.id);
+  #run(c: CompiledRule, device: EngineDevice, input: RuleInput, now: number, key: string): void {
     const state = this.#states.get(key) ?? initialState(c.rule.when, now);
     const ev = evaluate(c.rule, input, state, now);
     this.#states.set(key, ev.state);

@@ -13,6 +13,8 @@ export type LeafState =
 
 export interface LeafOut {
   s: LeafState;
+  /** Levels never pulse: there so a leaf's answer is also a node's (evaluate.ts), no copy made. */
+  pulse: null;
   due: number | null;
   durable: boolean;
 }
@@ -88,7 +90,12 @@ export function leafStep(c: Leaf, s: LeafState, input: RuleInput, now: number): 
       const d = debounce(raw, prev.pending, prev.on, c.forMs, now);
       const durable = d.pending !== prev.pending || d.on !== prev.on;
       const same = !durable && v === prev.v;
-      return { s: same ? prev : { t: c.type, v, pending: d.pending, on: d.on }, due: d.due, durable };
+      return {
+        s: same ? prev : { t: c.type, v, pending: d.pending, on: d.on },
+        pulse: null,
+        due: d.due,
+        durable,
+      };
     }
     case 'absent': {
       const prev = s as Extract<LeafState, { t: 'absent' }>;
@@ -97,6 +104,7 @@ export function leafStep(c: Leaf, s: LeafState, input: RuleInput, now: number): 
       const same = last === prev.last && on === prev.on;
       return {
         s: same ? prev : { t: 'absent', last, on },
+        pulse: null,
         due: on ? null : last + c.afterMs,
         durable: on !== prev.on,
       };
@@ -111,6 +119,7 @@ export function leafStep(c: Leaf, s: LeafState, input: RuleInput, now: number): 
       const same = !durable && offline === prev.offline;
       return {
         s: same ? prev : { t: 'offline', offline, pending: d.pending, on: d.on },
+        pulse: null,
         due: d.due,
         durable,
       };
@@ -127,7 +136,10 @@ function rateStep(
   now: number,
 ): LeafOut {
   const from = now - c.overMs;
-  let samples = prev.samples.filter(([ts]) => ts >= from);
+  // Copied only when something leaves or joins the window: states are never changed in place.
+  let samples = prev.samples.some(([ts]) => ts < from)
+    ? prev.samples.filter(([ts]) => ts >= from)
+    : prev.samples;
   let v = prev.v;
   const x = input.type === 'reading' ? numberOf(valueOf(input.reading, c.field)) : undefined;
   if (x !== undefined) {
@@ -146,5 +158,11 @@ function rateStep(
   // The window slides: the oldest sample leaving it may change the outcome.
   const slide = samples.length > 1 ? samples[0]![0] + c.overMs + 1 : null;
   const due = d.due === null ? slide : slide === null ? d.due : Math.min(d.due, slide);
-  return { s: { t: 'rate', samples, v, pending: d.pending, on: d.on }, due, durable };
+  const same = samples === prev.samples && v === prev.v && !durable;
+  return {
+    s: same ? prev : { t: 'rate', samples, v, pending: d.pending, on: d.on },
+    pulse: null,
+    due,
+    durable,
+  };
 }

@@ -177,4 +177,26 @@ describe('all / any', () => {
     expect(isOn(d.rule.when, d.state)).toBe(false);
     expect(d.at(T0 + 2 * S, event('door.forced'))).toEqual(['fire']);
   });
+
+  it('keeps the very state objects a message did not change (nothing new to store or collect)', () => {
+    const d = new RuleDriver(ruleOf({ template: 'lift-entrapment', params: { for: '60s' } }));
+    const moving = { load_kg: 75, door_open: false, moving: true };
+    d.at(T0, reading(moving));
+    const before = d.state as Extract<typeof d.state, { t: 'any' }>;
+    d.at(T0 + S, reading(moving));
+    expect(d.state).toBe(before);
+    expect(d.last!.durable).toBe(false);
+    // The car stops: only the parts that changed are new, the others are shared.
+    d.at(T0 + 2 * S, reading({ ...moving, moving: false }));
+    const after = d.state as typeof before;
+    expect(after).not.toBe(before);
+    expect(after.children[0]).toBe(before.children[0]); // the entrapment event part
+    const [load, door, stopped] = (after.children[1] as typeof before).children;
+    const old = (before.children[1] as typeof before).children;
+    expect([load, door]).toEqual([old[0], old[1]]);
+    expect(load).toBe(old[0]);
+    expect(door).toBe(old[1]);
+    expect(stopped).not.toBe(old[2]);
+    expect(d.last!.durable).toBe(true); // the `for` window opened
+  });
 });

@@ -35,7 +35,7 @@ export type Transition =
 
 export interface Evaluation {
   state: RuleState;
-  transitions: Transition[];
+  transitions: readonly Transition[];
   /** When time alone could change the outcome (a `for` ending, silence, a rate window sliding). */
   due: number | null;
   /** A pending timer or an on/off state changed: worth persisting so a restart resumes it. */
@@ -125,8 +125,16 @@ export function evaluate(rule: Rule, input: RuleInput, state: RuleState, now: nu
     const value = out.pulse.type === 'event' ? out.pulse.eventType : null;
     transitions.push({ type: 'fire', manual: true, field: 'event', value, trigger: out.pulse });
   }
-  return { state: out.s, transitions, due: out.due, durable: out.durable };
+  return {
+    state: out.s,
+    transitions: transitions.length ? transitions : NO_TRANSITIONS,
+    due: out.due,
+    durable: out.durable,
+  };
 }
+
+/** What most evaluations answer: one shared, frozen empty list rather than a new one per message. */
+const NO_TRANSITIONS: readonly Transition[] = Object.freeze([]);
 
 function step(c: Condition, s: NodeState, input: RuleInput, now: number): NodeOut {
   if (c.type === 'event') {
@@ -135,11 +143,10 @@ function step(c: Condition, s: NodeState, input: RuleInput, now: number): NodeOu
     const pulse: Trigger | null = hit
       ? { type: 'event', ts: e.ts, eventType: e.type, data: { ...(e.data ?? {}) } }
       : null;
-    return { s: { t: 'event' }, pulse, due: null, durable: false };
+    return { s: s.t === 'event' ? s : { t: 'event' }, pulse, due: null, durable: false };
   }
   if (c.type === 'all' || c.type === 'any') return groupStep(c, s, input, now);
-  const leaf = leafStep(c, s as LeafState, input, now);
-  return { s: leaf.s, pulse: null, due: leaf.due, durable: leaf.durable };
+  return leafStep(c, s as LeafState, input, now);
 }
 
 function groupStep(
@@ -149,34 +156,47 @@ function groupStep(
   now: number,
 ): NodeOut {
   const prev = s as Extract<NodeState, { t: 'all' | 'any' }>;
-  const children: NodeState[] = [];
+  // The children's states, copied only once one of them changed (most messages change none).
+  let children: NodeState[] | undefined;
   let due: number | null = null;
   let durable = false;
   let pulse: Trigger | null = null;
   let allLevels = true;
   let anyLevel = false;
-  c.conditions.forEach((child, i) => {
+  for (let i = 0; i < c.conditions.length; i++) {
+    const child = c.conditions[i]!;
     const out = step(child, prev.children[i]!, input, now);
-    children.push(out.s);
+    if (children) children.push(out.s);
+    else if (out.s !== prev.children[i]) children = [...prev.children.slice(0, i), out.s];
     due = minDue(due, out.due);
     durable ||= out.durable;
     pulse ??= out.pulse;
-    if (child.type === 'event' || (child.type === 'all' && hasPulse(child))) return;
+    if (child.type === 'event' || (child.type === 'all' && hasPulse(child))) continue;
     const on = isOn(child, out.s);
     allLevels &&= on;
     anyLevel ||= on;
-  });
+  }
   if (c.type === 'any') {
     durable ||= anyLevel !== prev.on;
-    return { s: { t: 'any', children, on: anyLevel }, pulse, due, durable };
+    const same = !children && anyLevel === prev.on;
+    return {
+      s: same ? prev : { t: 'any', children: children ?? prev.children, on: anyLevel },
+      pulse,
+      due,
+      durable,
+    };
   }
   const was = prev as Extract<NodeState, { t: 'all' }>;
   const d = debounce(allLevels, was.pending, was.on, c.forMs, now);
-  durable ||= d.pending !== was.pending || d.on !== was.on;
+  const changed = d.pending !== was.pending || d.on !== was.on;
+  durable ||= changed;
   // With an event inside, `all` pulses when the event comes while every other part holds.
   const allPulse = hasPulse(c) ? (d.on ? pulse : null) : pulse;
   return {
-    s: { t: 'all', children, pending: d.pending, on: d.on },
+    s:
+      !children && !changed
+        ? was
+        : { t: 'all', children: children ?? was.children, pending: d.pending, on: d.on },
     pulse: allPulse,
     due: minDue(due, d.due),
     durable,
