@@ -47,6 +47,8 @@ export interface BackgroundCheckpointsOptions {
   intervalMs?: number;
   /** The better-sqlite3 module the worker loads (tests point it elsewhere to make it fail). */
   module?: string;
+  /** A WAL grown past this many bytes by a burst of writes is cut back to it once copied. */
+  walKeepBytes?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export interface BackgroundCheckpointsOptions {
 export class BackgroundCheckpoints {
   readonly #intervalMs: number;
   readonly #module: string | undefined;
+  readonly #walKeepBytes: number;
   readonly #open = new Map<SqliteDatabase, string>();
   readonly #last = new Map<string, CheckpointResult>();
   #worker: Worker | undefined;
@@ -71,6 +74,7 @@ export class BackgroundCheckpoints {
   constructor(options: BackgroundCheckpointsOptions = {}) {
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#module = options.module;
+    this.#walKeepBytes = options.walKeepBytes ?? 16 * 1024 * 1024;
   }
 
   /** False once the worker failed: connections then checkpoint themselves. */
@@ -92,6 +96,7 @@ export class BackgroundCheckpoints {
   add(db: SqliteDatabase, path: string): void {
     if (this.#failed) return;
     db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${this.#walKeepBytes}`);
     this.#open.set(db, path);
     this.#start();
   }
@@ -118,8 +123,8 @@ export class BackgroundCheckpoints {
         },
       });
       this.#worker.on('message', (results: CheckpointResult[]) => this.#answered(results));
-      this.#worker.on('error', () => this.#fail());
-      this.#worker.on('exit', () => this.#fail());
+      this.#worker.on('error', (err) => this.#fail(err.message));
+      this.#worker.on('exit', (code) => this.#fail(`the worker stopped (exit code ${code})`));
       // After the listeners: a 'message' listener refs the worker again.
       this.#worker.unref();
     }
@@ -147,9 +152,12 @@ export class BackgroundCheckpoints {
     for (const r of results) this.#last.set(r.path, r);
   }
 
-  #fail(): void {
+  #fail(reason: string): void {
     if (this.#failed) return;
     this.#failed = true;
+    process.emitWarning(`SQLite checkpoints are back inside commits: ${reason}`, {
+      code: 'CGW_STORE_CHECKPOINTS',
+    });
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#worker = undefined;
