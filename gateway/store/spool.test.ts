@@ -202,11 +202,24 @@ describe('Spool', () => {
           const files = segments();
           expect(files.length).toBe(segment + 1);
           const last = join(dir, files.at(-1)!);
-          const tearAt = Math.floor(cut * statSync(last).size);
+          const before = readFileSync(last);
+          const tearAt = Math.floor(cut * before.length);
           truncateSync(last, tearAt);
           if (garbage) appendFileSync(last, garbage);
+          const after = readFileSync(last);
 
-          const expected = records.filter((_, i) => placed[i]!.segment < segment || placed[i]!.end <= tearAt);
+          // A record of the last segment is whole when its bytes are all there as written: cut off
+          // by the tear, or put back exactly by the garbage (it happens: a 1-byte payload torn off
+          // and the same byte appended), and so is every record before it.
+          const whole = (from: number, to: number) =>
+            after.length >= to && after.subarray(from, to).equals(before.subarray(from, to));
+          let intact = true;
+          const expected = records.filter((r, i) => {
+            const p = placed[i]!;
+            if (p.segment < segment) return true;
+            intact &&= whole(p.end - HEADER - r.payload.length, p.end);
+            return intact;
+          });
           const reopened = open({ segmentBytes });
           const got: { payload: Buffer; count: number }[] = [];
           for (let b = reopened.readBatch(1); b; b = reopened.readBatch(1)) {
@@ -220,7 +233,18 @@ describe('Spool', () => {
           );
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found by a CI run: the tear takes the last byte, the garbage brings the same one back.
+        examples: [
+          [
+            [{ payload: Uint8Array.from([226]), count: 1 }],
+            64,
+            0.9411764705882353,
+            Uint8Array.from([226, 0]),
+          ],
+        ],
+      },
     );
   });
 });
