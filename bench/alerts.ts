@@ -82,6 +82,20 @@ function benchConfig(devices: number, probes: string[], influxUrl: string | unde
   return result.config;
 }
 
+/** p50/p95/p99/max of latencies in ms, to a tenth of a millisecond (null without samples). */
+function latencySummary(
+  latenciesMs: readonly number[],
+): Pick<AlertBenchResult, 'p50Ms' | 'p95Ms' | 'p99Ms' | 'maxMs'> {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+  return {
+    p50Ms: round(percentile(sorted, 50)),
+    p95Ms: round(percentile(sorted, 95)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? null),
+  };
+}
+
 function loadInChild(options: AlertLoadOptions): Promise<AlertLoadResult> {
   return runInChild(new URL('./alerts-child.ts', import.meta.url), options);
 }
@@ -113,20 +127,15 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
         // One breach per 100 messages (issue 8): every 20 ms at 5,000 msg/s.
         probeEveryMs: options.probeEveryMs ?? Math.round(100_000 / options.ratePerSecond),
       });
-      const sorted = [...load.latenciesMs].sort((a, b) => a - b);
-      const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
       return {
         ratePerSecond: options.ratePerSecond,
         achievedPerSecond: (load.sent / load.elapsedMs) * 1000,
         devices,
         templates: TEMPLATES.length,
         store: influxd ? 'influxdb' : 'embedded',
-        samples: sorted.length,
+        samples: load.latenciesMs.length,
         missed: load.missed,
-        p50Ms: round(percentile(sorted, 50)),
-        p95Ms: round(percentile(sorted, 95)),
-        p99Ms: round(percentile(sorted, 99)),
-        maxMs: round(sorted.at(-1) ?? null),
+        ...latencySummary(load.latenciesMs),
       };
     } finally {
       await gateway.stop();
@@ -164,17 +173,12 @@ export async function benchAedesLatency(options: {
       new URL('./aedes-latency-child.ts', import.meta.url),
       { url: `mqtt://127.0.0.1:${port}`, ...options },
     );
-    const sorted = [...load.latenciesMs].sort((a, b) => a - b);
-    const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
     return {
       ratePerSecond: options.ratePerSecond,
       achievedPerSecond: (load.sent / load.elapsedMs) * 1000,
       sent: load.sent,
       received: load.received,
-      p50Ms: round(percentile(sorted, 50)),
-      p95Ms: round(percentile(sorted, 95)),
-      p99Ms: round(percentile(sorted, 99)),
-      maxMs: round(sorted.at(-1) ?? null),
+      ...latencySummary(load.latenciesMs),
     };
   } finally {
     await new Promise<void>((r) => broker.close(() => r()));
