@@ -7,6 +7,8 @@ import { noDelay, telemetry } from './load.ts';
 
 export interface PassThroughOptions {
   url: string;
+  /** Publisher connections, used in turn (the alert bench's load uses 10). */
+  connections: number;
   ratePerSecond: number;
   durationMs: number;
 }
@@ -20,9 +22,13 @@ export interface PassThroughResult {
 
 async function run(o: PassThroughOptions): Promise<PassThroughResult> {
   const opts = { reconnectPeriod: 0 };
-  const pub = await mqtt.connectAsync(o.url, { ...opts, clientId: `bench-pt-pub-${process.pid}` });
+  const pubs = await Promise.all(
+    Array.from({ length: o.connections }, (_, i) =>
+      mqtt.connectAsync(o.url, { ...opts, clientId: `bench-pt-pub-${i}-${process.pid}` }),
+    ),
+  );
   const sub = await mqtt.connectAsync(o.url, { ...opts, clientId: `bench-pt-sub-${process.pid}` });
-  for (const c of [pub, sub]) noDelay(c);
+  for (const c of [...pubs, sub]) noDelay(c);
   const latenciesMs: number[] = [];
   let t0 = Infinity;
   let received = 0;
@@ -43,7 +49,7 @@ async function run(o: PassThroughOptions): Promise<PassThroughResult> {
     for (let i = 0; i < due; i++) {
       const k = sent++;
       const body = telemetry(k % 2 ? 'elevator' : 'access', Date.now(), k);
-      pub.publish(
+      pubs[k % pubs.length]!.publish(
         `cg/bench/access/dev-${k % 1000}/telemetry`,
         `${body.slice(0, -1)},"sent":${performance.now()}}`,
         { qos: 0 },
@@ -52,7 +58,7 @@ async function run(o: PassThroughOptions): Promise<PassThroughResult> {
   }
   const elapsedMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 1000));
-  await Promise.all([pub.endAsync(), sub.endAsync()]);
+  await Promise.all([...pubs, sub].map((c) => c.endAsync()));
   return { sent, received, elapsedMs, latenciesMs };
 }
 

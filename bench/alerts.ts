@@ -157,12 +157,14 @@ export interface PassThroughBenchResult {
 }
 
 /**
- * The alert-latency baseline: a bare aedes broker in this process, one publisher and one
- * subscriber (another process) at the same rate, every message timed from publish to receipt.
+ * The alert-latency baseline: a bare aedes broker in this process, the same publishers as the
+ * alert bench's load (10 connections) and one subscriber, in another process, at the same rate;
+ * every message timed from publish to receipt.
  */
 export async function benchAedesLatency(options: {
   ratePerSecond: number;
   durationMs: number;
+  connections?: number;
 }): Promise<PassThroughBenchResult> {
   const broker = await Aedes.createBroker();
   const server = createServer({ noDelay: true }, broker.handle);
@@ -171,7 +173,7 @@ export async function benchAedesLatency(options: {
   try {
     const load = await runInChild<PassThroughOptions, PassThroughResult>(
       new URL('./aedes-latency-child.ts', import.meta.url),
-      { url: `mqtt://127.0.0.1:${port}`, ...options },
+      { url: `mqtt://127.0.0.1:${port}`, connections: options.connections ?? 10, ...options },
     );
     return {
       ratePerSecond: options.ratePerSecond,

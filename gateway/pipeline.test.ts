@@ -2,6 +2,9 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemorySeriesStore } from '../test/fixtures/memory-series-store.ts';
 import { parseOrThrow, SMALL_CONFIG_YAML } from '../test/fixtures/configs.ts';
+import { EventEmitter } from 'node:events';
+import type { Adapter } from '../adapters/types.ts';
+import { AlarmsFirst } from './alarms-first.ts';
 import { Bus } from './bus.ts';
 import { DeadLetterList } from './dead-letters.ts';
 import { createLogger } from './log.ts';
@@ -10,7 +13,7 @@ import { Pipeline } from './pipeline.ts';
 import { Pseudonymiser } from './privacy.ts';
 import { DeviceRegistry } from './registry.ts';
 
-function setup() {
+function setup(lane?: AlarmsFirst) {
   let now = Date.UTC(2026, 10, 27, 8, 0, 0);
   const clock = { now: () => now };
   const lines: Array<{ msg: string; [k: string]: unknown }> = [];
@@ -27,7 +30,7 @@ function setup() {
   const metrics = new Metrics();
   const deadLetters = new DeadLetterList(3);
   const privacy = new Pseudonymiser(Buffer.alloc(32, 7));
-  const pipeline = new Pipeline({ registry, store, bus, metrics, deadLetters, privacy, log, clock });
+  const pipeline = new Pipeline({ registry, store, bus, metrics, deadLetters, privacy, log, clock, lane });
   return {
     pipeline,
     registry,
@@ -43,6 +46,26 @@ function setup() {
 const flushLogs = () => new Promise((r) => setImmediate(r));
 
 describe('Pipeline', () => {
+  it('takes adapter input through the lane: held while an alert is on its way out, then in order', async () => {
+    const lane = new AlarmsFirst(() => {});
+    const { pipeline, store, deadLetters, now } = setup(lane);
+    const adapter = new EventEmitter();
+    const detach = pipeline.attach(adapter as unknown as Adapter);
+    adapter.emit('reading', { deviceId: 'lift-1', ts: now(), values: { floor: 1 } });
+    expect(store.points).toHaveLength(1); // nothing published: at once
+    lane.published();
+    adapter.emit('reading', { deviceId: 'lift-1', ts: now() + 1, values: { floor: 2 } });
+    adapter.emit('rejected', { ts: now(), reason: 'not_json', source: 'mqtt', detail: 'x', sample: 'x' });
+    adapter.emit('reading', { deviceId: 'lift-1', ts: now() + 2, values: { floor: 3 } });
+    expect(store.points).toHaveLength(1);
+    expect(deadLetters.list()).toHaveLength(0);
+    await flushLogs();
+    await flushLogs();
+    expect(store.points.map((p) => p.fields.floor)).toEqual([1, 2, 3]);
+    expect(deadLetters.list()).toHaveLength(1);
+    detach();
+  });
+
   it('writes a reading as a point of the device kind, tagged with site, device and labels', async () => {
     const { pipeline, store, now } = setup();
     pipeline.reading({ deviceId: 'lift-1', ts: now(), values: { floor: 4, moving: true } });

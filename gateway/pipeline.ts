@@ -1,4 +1,5 @@
 import type { Adapter } from '../adapters/types.ts';
+import type { AlarmsFirst } from './alarms-first.ts';
 import type { Bus, DeadLetter } from './bus.ts';
 import type { Clock } from './clock.ts';
 import type { DeadLetterList } from './dead-letters.ts';
@@ -19,6 +20,8 @@ export interface PipelineDeps {
   privacy: Pseudonymiser;
   log: Logger;
   clock: Clock;
+  /** Where adapter input waits while an alert is on its way out (alarms-first.ts); none: at once. */
+  lane?: AlarmsFirst;
 }
 
 /**
@@ -39,10 +42,15 @@ export class Pipeline {
 
   /** Subscribes to an adapter's events; returns the function that unsubscribes. */
   attach(adapter: Adapter): () => void {
-    const onReading = (r: Reading): void => this.reading(r);
-    const onEvent = (e: DeviceEvent): void => this.event(e);
-    const onStatus = (s: Status): void => this.status(s);
-    const onRejected = (l: DeadLetter): void => this.rejected(l);
+    const lane = this.#d.lane;
+    const reading = (r: Reading): void => this.reading(r);
+    const event = (e: DeviceEvent): void => this.event(e);
+    const status = (s: Status): void => this.status(s);
+    const rejected = (l: DeadLetter): void => this.rejected(l);
+    const onReading = lane ? (r: Reading): void => lane.run(reading, r) : reading;
+    const onEvent = lane ? (e: DeviceEvent): void => lane.run(event, e) : event;
+    const onStatus = lane ? (s: Status): void => lane.run(status, s) : status;
+    const onRejected = lane ? (l: DeadLetter): void => lane.run(rejected, l) : rejected;
     adapter.on('reading', onReading).on('event', onEvent).on('status', onStatus).on('rejected', onRejected);
     return () => {
       adapter

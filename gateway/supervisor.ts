@@ -6,6 +6,7 @@ import type { Adapter } from '../adapters/types.ts';
 import { buildApp } from '../dashboard/app.ts';
 import { engineDevices } from '../rules/compile.ts';
 import { AlertEngine, type AlertEngineOptions } from '../rules/engine.ts';
+import { AlarmsFirst } from './alarms-first.ts';
 import { openAuthStore, type UserStore } from './auth/auth-store.ts';
 import { setupAuth } from './auth/users.ts';
 import { Bus } from './bus.ts';
@@ -93,7 +94,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await store.start();
     stops.push(() => store.stop());
 
+    // Input arriving while an alert is on its way out waits behind it; done before the store stops.
+    const lane = new AlarmsFirst((err) => log.error({ err }, 'input handling failed'));
+    stops.push(() => lane.flush());
     const pipeline = new Pipeline({
+      lane,
       registry,
       store,
       bus,
@@ -131,7 +136,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log: log.child({ module: 'rules' }),
       clock,
       dataDir,
-      publish: (topic, payload, opts) => mqtt.broker.publish(topic, payload, opts),
+      publish: (topic, payload, opts) => {
+        const sent = mqtt.broker.publish(topic, payload, opts);
+        lane.published();
+        return sent;
+      },
       snapshots,
     });
     stops.push(() => alerts.stop());
