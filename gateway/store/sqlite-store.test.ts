@@ -107,4 +107,66 @@ describe('EmbeddedSeriesStore', () => {
     expect(store.stats()).toMatchObject({ pending: 0, written: 1 });
     await store.stop();
   });
+
+  it('writes on its own time in small transactions, one per turn of the event loop', async () => {
+    const store = new EmbeddedSeriesStore({
+      config: { retention: 7 * DAY },
+      dataDir,
+      log: silentLogger(),
+      clock,
+      flushMs: 10,
+      chunkPoints: 4,
+      batchSize: 100,
+    });
+    const seen: string[] = [];
+    store.onBatchWritten = (points) => {
+      seen.push(`${points} (${store.stats().pending} waiting)`);
+      setImmediate(() => seen.push('next turn'));
+    };
+    await store.start();
+    store.write(Array.from({ length: 10 }, (_, i) => point(now + i, i)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Each turn of the event loop writes one transaction of at most 4 points.
+    expect(seen).toEqual([
+      '4 (6 waiting)',
+      'next turn',
+      '4 (2 waiting)',
+      'next turn',
+      '2 (0 waiting)',
+      'next turn',
+    ]);
+    await store.flush();
+    expect(
+      await store.query({
+        measurement: 'pump',
+        device: 'pump-1',
+        field: 'flow_m3h',
+        from: now,
+        to: now + 10,
+      }),
+    ).toHaveLength(10);
+    await store.stop();
+  });
+
+  it('falls back to whole batches when more than a batch waits, and flush() writes everything at once', async () => {
+    const store = new EmbeddedSeriesStore({
+      config: { retention: 7 * DAY },
+      dataDir,
+      log: silentLogger(),
+      clock,
+      flushMs: 10_000,
+      chunkPoints: 4,
+      batchSize: 50,
+    });
+    const batches: number[] = [];
+    store.onBatchWritten = (points) => batches.push(points);
+    await store.start();
+    store.write(Array.from({ length: 120 }, (_, i) => point(now + i, i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches[0]).toBe(50); // behind: a full batch on the next turn, not 4
+    store.write(Array.from({ length: 10 }, (_, i) => point(now + 200 + i, i)));
+    await store.flush();
+    expect(store.stats()).toMatchObject({ pending: 0, written: 130 });
+    await store.stop();
+  });
 });
