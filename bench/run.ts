@@ -95,8 +95,25 @@ await step('alerts', async () => {
   const baseline = await benchAedesLatency({ ratePerSecond: rate, durationMs: seconds * 1000 });
   log(`alerts: gateway at ${fmt(rate)} msg/s, every shipped template, InfluxDB, ${seconds} s …`);
   const gateway = await benchAlerts({ ratePerSecond: rate, durationMs: seconds * 1000 });
-  const p99Ratio = gateway.p99Ms !== null && baseline.p99Ms ? gateway.p99Ms / baseline.p99Ms : null;
-  results.alerts = { baseline, gateway, p99Ratio };
+  log(`alerts: the same with the embedded series store (no InfluxDB), ${seconds} s …`);
+  const embedded = await benchAlerts({ ratePerSecond: rate, durationMs: seconds * 1000, influx: false });
+  const vsAedes = (r: { p99Ms: number | null }) =>
+    r.p99Ms !== null && baseline.p99Ms ? r.p99Ms / baseline.p99Ms : null;
+  const p99Ratio = vsAedes(gateway);
+  results.alerts = { baseline, gateway, p99Ratio, embedded, embeddedP99Ratio: vsAedes(embedded) };
+  const row = (r: typeof gateway, store: string) => {
+    const x = vsAedes(r);
+    return [
+      `gateway, ${store}: publish → alert on MQTT (${r.templates} templates, ${r.missed} missed)`,
+      fmt(r.achievedPerSecond),
+      fmt(r.samples),
+      ms(r.p50Ms),
+      ms(r.p95Ms),
+      ms(r.p99Ms),
+      ms(r.maxMs),
+      x === null ? '–' : ratio(x),
+    ];
+  };
   table(`Alert latency at ${fmt(rate)} msg/s, ${seconds} s`, [
     ['path', 'msg/s', 'samples', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'p99 vs aedes'],
     [
@@ -109,16 +126,8 @@ await step('alerts', async () => {
       ms(baseline.maxMs),
       '1.00×',
     ],
-    [
-      `gateway: publish → alert on MQTT (${gateway.templates} templates, ${gateway.missed} missed)`,
-      fmt(gateway.achievedPerSecond),
-      fmt(gateway.samples),
-      ms(gateway.p50Ms),
-      ms(gateway.p95Ms),
-      ms(gateway.p99Ms),
-      ms(gateway.maxMs),
-      p99Ratio === null ? '–' : ratio(p99Ratio),
-    ],
+    row(gateway, 'InfluxDB'),
+    row(embedded, 'embedded store'),
   ]);
 });
 

@@ -61,6 +61,8 @@ export interface Gateway {
  * Starts the parts in order (store, adapters and broker, HTTP) and stops them in reverse. A part
  * that fails to start stops everything started before it.
  */
+const runWork = (work: () => void): void => work();
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = applyEnv(options.config, options.env);
   const log = options.log ?? createLogger({ level: options.env.logLevel });
@@ -83,7 +85,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const metrics = new Metrics({ defaultMetrics: true });
     const deadLetters = new DeadLetterList(1000);
     const registry = new DeviceRegistry(config.devices, { bus, clock });
+    // Input and the store's background writes wait while an alert is on its way out (alarms-first.ts).
+    const lane = new AlarmsFirst((err) => log.error({ err }, 'work waiting behind an alert failed'));
     const store = createSeriesStore({
+      defer: (work) => lane.run(runWork, work),
       influx: config.influx,
       store: config.store,
       dataDir,
@@ -93,10 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store.onBatchWritten = (_points, ms) => metrics.writeLatency.observe(ms / 1000);
     await store.start();
     stops.push(() => store.stop());
+    stops.push(() => lane.flush()); // stopped before the store: what waits in the lane is written
 
-    // Input arriving while an alert is on its way out waits behind it; done before the store stops.
-    const lane = new AlarmsFirst((err) => log.error({ err }, 'input handling failed'));
-    stops.push(() => lane.flush());
     const pipeline = new Pipeline({
       lane,
       registry,
@@ -126,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const snapshots = adapters.find((a): a is Adapter & SnapshotSource => 'snapshot' in a);
     // After the store and the adapters (it reads the bus they feed), stopped before them.
     const alerts = new AlertEngine({
+      defer: (work) => lane.run(runWork, work),
       ...options.alerts,
       rules: config.rules,
       notify: config.notify,

@@ -20,6 +20,7 @@ import type { NotifyConfig } from './schema/notify.ts';
 import type { Rule } from './schema/rule.ts';
 import { validateRules } from './schema/validate.ts';
 import type { ReloadResult } from './service.ts';
+import type { DeferWork } from '../gateway/store/series-store.ts';
 import { StateSaver } from './state-saver.ts';
 import type { SqliteDatabase } from './store/database.ts';
 import type { OutboxEntry, OutboxStore } from './store/outbox-store.ts';
@@ -46,6 +47,8 @@ export interface AlertEngineOptions {
   /** Arm real timers for `for` windows, silence and escalation (default true; tests may call tick()). */
   timers?: boolean;
   onSent?: (entry: OutboxEntry) => void;
+  /** Runs the rule-state writes made on the engine's own time (the gateway's alarms-first lane). */
+  defer?: DeferWork;
 }
 
 const ESCALATION = 'esc\u0000';
@@ -84,7 +87,7 @@ export class AlertEngine extends AlertQueries {
     this.#o = options;
     this.#log = options.log;
     this.#db = parts.db;
-    this.#saver = new StateSaver(parts.store);
+    this.#saver = new StateSaver(parts.store, { defer: options.defer });
     this.#wake = new WakeTimer(options.clock, () => this.tick());
     this.#worker = parts.worker;
     this.#notifier = parts.notifier;

@@ -90,4 +90,20 @@ describe('StateSaver', () => {
     expect(saved().get('d1')).toBe(2);
     expect(commits).toEqual([1]);
   });
+
+  it('runs each chunk through defer: nothing is written until the deferred work runs', async () => {
+    const waiting: Array<() => void> = [];
+    const saver = new StateSaver(store, { flushMs: 5, chunkRows: 10, defer: (work) => waiting.push(work) });
+    for (let i = 0; i < 15; i++) saver.later(`k${i}`, dirty(i));
+    await waitFor(() => waiting.length === 1, 'the first chunk handed to defer');
+    expect(commits).toEqual([]);
+    waiting.shift()!();
+    expect(commits).toEqual([10]);
+    await waitFor(() => waiting.length === 1, 'the second chunk handed to defer');
+    waiting.shift()!();
+    expect(commits).toEqual([10, 5]);
+    saver.later('k99', dirty(99));
+    saver.flush();
+    expect(saved().size).toBe(16);
+  });
 });

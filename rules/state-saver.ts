@@ -1,3 +1,4 @@
+import { runNow, type DeferWork } from '../gateway/store/series-store.ts';
 import type { AlertStore } from './store/alert-store.ts';
 
 interface Dirty {
@@ -21,27 +22,33 @@ interface Dirty {
  * piece), and an alarm arriving meanwhile should wait for one chunk, not for all of them. The
  * interval is 1 s: a state flickering several times a second is written once a second (the
  * alert bench: 680 rows a second, against 1,640 with 200 ms), and no `for` window is so short that
- * a second lost in a crash matters.
+ * a second lost in a crash matters. Each chunk runs through `defer` (the gateway's alarms-first
+ * lane): in a turn that sends an alert, right after the alert's write.
  */
 export class StateSaver {
   readonly #store: AlertStore;
   readonly #flushMs: number;
   readonly #chunkRows: number;
+  readonly #defer: DeferWork;
+  readonly #writeChunkNow = (): void => this.#writeChunk();
   readonly #dirty = new Map<string, Dirty>();
   #timer: NodeJS.Timeout | undefined;
   #next: NodeJS.Immediate | undefined;
+  /** A chunk is waiting in `defer`. */
+  #deferred = false;
 
-  constructor(store: AlertStore, options: { flushMs?: number; chunkRows?: number } = {}) {
+  constructor(store: AlertStore, options: { flushMs?: number; chunkRows?: number; defer?: DeferWork } = {}) {
     this.#store = store;
     this.#flushMs = options.flushMs ?? 1000;
     this.#chunkRows = options.chunkRows ?? 64;
+    this.#defer = options.defer ?? runNow;
   }
 
   /** Written within the next interval. */
   later(key: string, d: Dirty): void {
     this.#dirty.set(key, d);
-    if (!this.#timer && !this.#next && this.#flushMs > 0) {
-      this.#timer = setTimeout(() => this.#writeChunk(), this.#flushMs);
+    if (!this.#timer && !this.#next && !this.#deferred && this.#flushMs > 0) {
+      this.#timer = setTimeout(() => this.#deferChunk(), this.#flushMs);
       this.#timer.unref();
     }
   }
@@ -62,14 +69,22 @@ export class StateSaver {
     clearTimeout(this.#timer);
     clearImmediate(this.#next);
     this.#timer = this.#next = undefined;
+    this.#deferred = false;
     this.#write(this.#dirty.size);
+  }
+
+  #deferChunk(): void {
+    this.#timer = this.#next = undefined;
+    this.#deferred = true;
+    this.#defer(this.#writeChunkNow);
   }
 
   /** The interval's flush: one chunk now, the next one on the next turn of the event loop. */
   #writeChunk(): void {
-    this.#timer = this.#next = undefined;
+    if (!this.#deferred) return; // flushed meanwhile
+    this.#deferred = false;
     this.#write(this.#chunkRows);
-    if (this.#dirty.size) this.#next = setImmediate(() => this.#writeChunk());
+    if (this.#dirty.size) this.#next = setImmediate(() => this.#deferChunk());
   }
 
   /** Writes the `rows` longest waiting (a state changed again keeps its place, with its newest value). */

@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { InfluxConfig, StoreConfig } from './config.ts';
 import { InfluxSeriesStore } from './influx-store.ts';
-import type { SeriesStore } from './series-store.ts';
+import type { DeferWork, SeriesStore } from './series-store.ts';
 import { EmbeddedSeriesStore } from './sqlite-store.ts';
 
 export type * from './series-store.ts';
@@ -20,13 +20,15 @@ export interface CreateSeriesStoreOptions {
   dataDir: string;
   log: Logger;
   clock?: Clock;
+  /** How the store runs its background writes (the gateway's alarms-first lane). */
+  defer?: DeferWork;
 }
 
 /** The series store the config asks for. */
 export function createSeriesStore(options: CreateSeriesStoreOptions): SeriesStore {
-  const { influx, store, dataDir, log, clock } = options;
-  if (influx) return new InfluxSeriesStore({ config: influx, dataDir, log, clock });
-  return new EmbeddedSeriesStore({ config: store, dataDir, log, clock });
+  const { influx, store, dataDir, log, clock, defer } = options;
+  if (influx) return new InfluxSeriesStore({ config: influx, dataDir, log, clock, defer });
+  return new EmbeddedSeriesStore({ config: store, dataDir, log, clock, defer });
 }
 
 export interface ParsedInfluxUrl {

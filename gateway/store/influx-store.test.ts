@@ -178,4 +178,22 @@ describe('InfluxSeriesStore (against a stand-in InfluxDB)', () => {
     await store.flush();
     expect(linesOf(fake.writes).length).toBe(5);
   });
+
+  it('appends the turn’s points through defer: on disk once the deferred work runs, in order', async () => {
+    const waiting: Array<() => void> = [];
+    newStore({ defer: (work) => waiting.push(work) });
+    await store.start();
+    store.write(points(3));
+    await turn();
+    expect(waiting).toHaveLength(1);
+    expect(store.stats().spoolDepth).toBe(0); // still in memory: an alert is on its way out
+    store.write(points(2, 3)); // joins the waiting append, no second one
+    await turn();
+    expect(waiting).toHaveLength(1);
+    waiting.shift()!();
+    expect(store.stats().spoolDepth).toBe(5);
+    await store.flush();
+    expect(linesOf(fake.writes).map((l) => l.match(/seq=(\d+)/)![1])).toEqual(['0', '1', '2', '3', '4']);
+    await store.stop();
+  });
 });

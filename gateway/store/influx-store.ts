@@ -9,13 +9,15 @@ import type { InfluxConfig } from './config.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { InfluxReader } from './influx-query.ts';
 import { encodePoint } from './line-protocol.ts';
-import type {
-  ComponentHealth,
-  SeriesPoint,
-  SeriesQuery,
-  SeriesSample,
-  SeriesStore,
-  SeriesStoreStats,
+import {
+  runNow,
+  type ComponentHealth,
+  type DeferWork,
+  type SeriesPoint,
+  type SeriesQuery,
+  type SeriesSample,
+  type SeriesStore,
+  type SeriesStoreStats,
 } from './series-store.ts';
 import { Spool, type SpoolBatch, type SpoolOptions } from './spool.ts';
 
@@ -32,6 +34,8 @@ export interface InfluxSeriesStoreOptions {
   /** How long stop() keeps delivering before it leaves the rest in the spool (default 5 s). */
   stopTimeoutMs?: number;
   spool?: Omit<SpoolOptions, 'dir' | 'log'>;
+  /** Runs the end-of-turn spool append (and the send it may start); default: at once. */
+  defer?: DeferWork;
 }
 
 /** A batch on its way to InfluxDB: from the spool, or memory-only when the disk refused it. */
@@ -47,6 +51,8 @@ const MEMORY_LIMIT_POINTS = 1_000_000;
  *
  * write() encodes its points to line protocol at once and, at the end of the event-loop turn,
  * appends them as one record to the disk spool (spool.ts): from then on they survive a kill -9.
+ * In a turn that sends an alert, the append (and the InfluxDB write it may start) comes right
+ * after the alert's write instead (`defer`).
  * One sender reads the spool oldest-first in batches of up to `batchSize` points — when that many
  * are waiting, when the oldest has waited `flushMs`, or at once for a backlog — POSTs them and
  * acknowledges the batch when InfluxDB confirms. While InfluxDB is unreachable the spool simply
@@ -80,6 +86,13 @@ export class InfluxSeriesStore implements SeriesStore {
   #tail: string[] = [];
   #tailCount = 0;
   #tailTimer: NodeJS.Immediate | undefined;
+  /** The tail's append is waiting in `#defer` (behind an outgoing alert). */
+  #tailDeferred = false;
+  readonly #defer: DeferWork;
+  readonly #appendDeferred = (): void => {
+    this.#tailDeferred = false;
+    this.#appendTail();
+  };
   #memory: { payload: Buffer; count: number }[] = [];
   #memoryCount = 0;
   #stats = { accepted: 0, written: 0, spooled: 0, replayed: 0, rejected: 0, recovered: 0 };
@@ -113,6 +126,7 @@ export class InfluxSeriesStore implements SeriesStore {
       timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     this.#reader = new InfluxReader(this.#http, this.#clock);
+    this.#defer = options.defer ?? runNow;
   }
 
   async start(): Promise<void> {
@@ -145,10 +159,11 @@ export class InfluxSeriesStore implements SeriesStore {
         this.#tail.push(line);
         if (++this.#tailCount >= this.#config.batchSize) this.#appendTail();
       }
-      if (this.#tailCount > 0 && !this.#tailTimer && this.#phase !== 'new') {
+      if (this.#tailCount > 0 && !this.#tailTimer && !this.#tailDeferred && this.#phase !== 'new') {
         this.#tailTimer = setImmediate(() => {
           this.#tailTimer = undefined;
-          this.#appendTail();
+          this.#tailDeferred = true;
+          this.#defer(this.#appendDeferred);
         });
       }
     } catch (err) {

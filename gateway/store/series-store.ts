@@ -82,3 +82,12 @@ export interface SeriesStore {
   /** Called after each batch is stored, with how long it took: feeds the write-latency metric. */
   onBatchWritten?: (points: number, ms: number) => void;
 }
+
+/**
+ * How a store runs its own background work (the end-of-turn spool append, a chunk of embedded
+ * writes): at once by default. The gateway passes its alarms-first lane (gateway/alarms-first.ts),
+ * so that work waits while an alert is on its way out, and runs right after the alert's write.
+ */
+export type DeferWork = (work: () => void) => void;
+
+export const runNow: DeferWork = (work) => work();

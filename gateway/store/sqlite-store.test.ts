@@ -169,4 +169,34 @@ describe('EmbeddedSeriesStore', () => {
     expect(store.stats()).toMatchObject({ pending: 0, written: 130 });
     await store.stop();
   });
+
+  it('runs each chunk through defer, and a flush meanwhile leaves the deferred chunk nothing to do', async () => {
+    const waiting: Array<() => void> = [];
+    const store = new EmbeddedSeriesStore({
+      config: { retention: 7 * DAY },
+      dataDir,
+      log: silentLogger(),
+      clock,
+      flushMs: 10,
+      chunkPoints: 4,
+      defer: (work) => waiting.push(work),
+    });
+    const batches: number[] = [];
+    store.onBatchWritten = (n) => batches.push(n);
+    await store.start();
+    store.write(Array.from({ length: 6 }, (_, i) => point(now + i, i)));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(waiting).toHaveLength(1);
+    expect(batches).toEqual([]);
+    waiting.shift()!();
+    expect(batches).toEqual([4]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waiting).toHaveLength(1); // the rest: the next turn, through defer again
+    await store.flush();
+    expect(batches).toEqual([4, 2]);
+    waiting.shift()!();
+    expect(batches).toEqual([4, 2]);
+    expect(store.stats()).toMatchObject({ pending: 0, written: 6 });
+    await store.stop();
+  });
 });

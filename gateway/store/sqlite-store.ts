@@ -8,13 +8,15 @@ import type { Scalar } from '../types.ts';
 import { backoffDelayMs } from '../backoff.ts';
 import type { StoreConfig } from './config.ts';
 import { bucketWidthMs } from './downsample.ts';
-import type {
-  ComponentHealth,
-  SeriesPoint,
-  SeriesQuery,
-  SeriesSample,
-  SeriesStore,
-  SeriesStoreStats,
+import {
+  runNow,
+  type ComponentHealth,
+  type DeferWork,
+  type SeriesPoint,
+  type SeriesQuery,
+  type SeriesSample,
+  type SeriesStore,
+  type SeriesStoreStats,
 } from './series-store.ts';
 import { openDatabase, type SqliteDatabase } from './sqlite.ts';
 
@@ -30,6 +32,8 @@ export interface EmbeddedSeriesStoreOptions {
   flushMs?: number;
   /** Points per transaction when written on the store's own time, one per turn of the event loop (default 32). */
   chunkPoints?: number;
+  /** Runs each of those transactions; default: at once. */
+  defer?: DeferWork;
 }
 
 /**
@@ -56,6 +60,9 @@ CREATE TABLE IF NOT EXISTS samples (
 ) WITHOUT ROWID;
 PRAGMA user_version = 1;
 `;
+
+/** `#flushTimer` while a chunk waits in `defer`: no other write is scheduled meanwhile. */
+const DEFERRED = Symbol('deferred');
 
 /** Points held while SQLite refuses writes (disk full); beyond this the oldest are dropped. */
 const MEMORY_LIMIT_POINTS = 1_000_000;
@@ -88,6 +95,8 @@ export class EmbeddedSeriesStore implements SeriesStore {
   readonly #batchSize: number;
   readonly #flushMs: number;
   readonly #chunkPoints: number;
+  readonly #defer: DeferWork;
+  readonly #writeChunkNow = (): void => this.#writeChunk();
   readonly #throttle = new LogThrottle(60_000);
   #db: SqliteDatabase | undefined;
   #sql: Statements | undefined;
@@ -96,7 +105,7 @@ export class EmbeddedSeriesStore implements SeriesStore {
   #seriesIds = new Map<string, number>();
   #phase: 'new' | 'running' | 'stopped' = 'new';
   #queue: SeriesPoint[] = [];
-  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | typeof DEFERRED | undefined;
   #retentionTimer: NodeJS.Timeout | undefined;
   #failing: string | undefined;
   #attempt = 0;
@@ -111,6 +120,7 @@ export class EmbeddedSeriesStore implements SeriesStore {
     this.#batchSize = options.batchSize ?? 5000;
     this.#flushMs = options.flushMs ?? 250;
     this.#chunkPoints = options.chunkPoints ?? 32;
+    this.#defer = options.defer ?? runNow;
   }
 
   async start(): Promise<void> {
@@ -268,26 +278,35 @@ export class EmbeddedSeriesStore implements SeriesStore {
 
   #schedule(): void {
     if (this.#flushTimer || this.#failing) return;
-    const run = () => this.#writeChunk();
+    const run = () => this.#deferChunk();
     // A full batch starts on the next turn (not inside the caller's write), a partial one later.
     this.#flushTimer =
       this.#queue.length >= this.#batchSize ? setImmediate(run) : setTimeout(run, this.#flushMs);
   }
 
+  /** The next chunk, through `defer` (behind an outgoing alert); the timer stays set meanwhile. */
+  #deferChunk(): void {
+    this.#flushTimer = DEFERRED;
+    this.#defer(this.#writeChunkNow);
+  }
+
   /** One chunk now, the next on the next turn of the event loop, until the queue is empty. */
   #writeChunk(): void {
+    if (this.#flushTimer !== DEFERRED) return; // written meanwhile (flush, query, stop)
     this.#flushTimer = undefined;
     // Behind (more than a batch waiting): whole batches, throughput before latency.
     this.#writeQueued(this.#queue.length > this.#batchSize ? this.#batchSize : this.#chunkPoints);
     if (this.#queue.length && !this.#flushTimer && this.#phase === 'running') {
-      this.#flushTimer = setImmediate(() => this.#writeChunk());
+      this.#flushTimer = setImmediate(() => this.#deferChunk());
     }
   }
 
   #clearFlushTimer(): void {
-    clearTimeout(this.#flushTimer as NodeJS.Timeout | undefined);
-    clearImmediate(this.#flushTimer as NodeJS.Immediate | undefined);
+    const timer = this.#flushTimer;
     this.#flushTimer = undefined;
+    if (timer === undefined || timer === DEFERRED) return; // a deferred chunk finds it cleared and stands down
+    clearTimeout(timer as NodeJS.Timeout);
+    clearImmediate(timer as NodeJS.Immediate);
   }
 
   /** Writes up to `limit` queued points (all of them by default), oldest first. */
