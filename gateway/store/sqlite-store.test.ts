@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
 import type { SeriesPoint } from './series-store.ts';
 import { openDatabase } from './sqlite.ts';
-import { EmbeddedSeriesStore } from './sqlite-store.ts';
+import { EmbeddedSeriesStore, type EmbeddedSeriesStoreOptions } from './sqlite-store.ts';
 
 const DAY = 86_400_000;
 let dataDir: string;
@@ -27,8 +27,23 @@ const point = (ts: number, value: number, device = 'pump-1'): SeriesPoint => ({
   ts,
 });
 
-const newStore = (retention = 7 * DAY) =>
-  new EmbeddedSeriesStore({ config: { retention }, dataDir, log: silentLogger(), clock, flushMs: 10 });
+const newStore = (retention = 7 * DAY, options: Partial<EmbeddedSeriesStoreOptions> = {}) =>
+  new EmbeddedSeriesStore({
+    config: { retention },
+    dataDir,
+    log: silentLogger(),
+    clock,
+    flushMs: 10,
+    ...options,
+  });
+
+/** A store writing 4 points to a transaction on its own time; every batch it writes, by size. */
+function chunkedStore(options: Partial<EmbeddedSeriesStoreOptions>) {
+  const store = newStore(7 * DAY, { chunkPoints: 4, ...options });
+  const batches: number[] = [];
+  store.onBatchWritten = (points) => batches.push(points);
+  return { store, batches };
+}
 
 describe('EmbeddedSeriesStore', () => {
   it('keeps series across a restart, in <dataDir>/series.db (WAL mode)', async () => {
@@ -109,15 +124,7 @@ describe('EmbeddedSeriesStore', () => {
   });
 
   it('writes on its own time in small transactions, one per turn of the event loop', async () => {
-    const store = new EmbeddedSeriesStore({
-      config: { retention: 7 * DAY },
-      dataDir,
-      log: silentLogger(),
-      clock,
-      flushMs: 10,
-      chunkPoints: 4,
-      batchSize: 100,
-    });
+    const { store } = chunkedStore({ batchSize: 100 });
     const seen: string[] = [];
     store.onBatchWritten = (points) => {
       seen.push(`${points} (${store.stats().pending} waiting)`);
@@ -149,17 +156,7 @@ describe('EmbeddedSeriesStore', () => {
   });
 
   it('falls back to whole batches when more than a batch waits, and flush() writes everything at once', async () => {
-    const store = new EmbeddedSeriesStore({
-      config: { retention: 7 * DAY },
-      dataDir,
-      log: silentLogger(),
-      clock,
-      flushMs: 10_000,
-      chunkPoints: 4,
-      batchSize: 50,
-    });
-    const batches: number[] = [];
-    store.onBatchWritten = (points) => batches.push(points);
+    const { store, batches } = chunkedStore({ flushMs: 10_000, batchSize: 50 });
     await store.start();
     store.write(Array.from({ length: 120 }, (_, i) => point(now + i, i)));
     await new Promise((resolve) => setImmediate(resolve));
@@ -172,17 +169,7 @@ describe('EmbeddedSeriesStore', () => {
 
   it('runs each chunk through defer, and a flush meanwhile leaves the deferred chunk nothing to do', async () => {
     const waiting: Array<() => void> = [];
-    const store = new EmbeddedSeriesStore({
-      config: { retention: 7 * DAY },
-      dataDir,
-      log: silentLogger(),
-      clock,
-      flushMs: 10,
-      chunkPoints: 4,
-      defer: (work) => waiting.push(work),
-    });
-    const batches: number[] = [];
-    store.onBatchWritten = (n) => batches.push(n);
+    const { store, batches } = chunkedStore({ defer: (work) => waiting.push(work) });
     await store.start();
     store.write(Array.from({ length: 6 }, (_, i) => point(now + i, i)));
     await new Promise((resolve) => setTimeout(resolve, 40));
