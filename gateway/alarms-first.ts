@@ -1,3 +1,6 @@
+/** With more than this waiting the drain stops yielding to new alerts: catching up comes first. */
+const YIELD_MAX_WAITING = 64;
+
 /**
  * Lets an alert leave before the bulk work that arrived with it.
  *
@@ -10,7 +13,9 @@
  *
  * Nothing is skipped and nothing overtakes: while anything is queued, new input joins the end of
  * the queue, so every device's messages are handled in the order they came. An input handler that
- * throws is reported and the queue goes on. `flush()` does the queued work at once (on stop).
+ * throws is reported and the queue goes on. When the queued work publishes again, the rest waits
+ * behind that write too, unless more than 64 pieces wait: in a storm of alerts catching up comes
+ * first. `flush()` does the queued work at once (on stop).
  */
 export class AlarmsFirst {
   readonly #onError: (err: unknown) => void;
@@ -64,7 +69,8 @@ export class AlarmsFirst {
   /** Runs the queue in order; stops early (and re-arms) when the work publishes again. */
   #drain(yieldToPublishes: boolean): void {
     while (this.#head < this.#queue.length) {
-      if (yieldToPublishes && this.#published) return this.#arm();
+      // Behind (a storm of alerts): no more yielding, everything waiting goes at full speed.
+      if (yieldToPublishes && this.#published && this.waiting <= YIELD_MAX_WAITING) return this.#yield();
       const fn = this.#queue[this.#head]!;
       const arg = this.#args[this.#head] as never;
       this.#head++;
@@ -77,5 +83,16 @@ export class AlarmsFirst {
     this.#queue = [];
     this.#args = [];
     this.#head = 0;
+  }
+
+  /** Stops draining until the new publish is written; what was done is dropped from the queue. */
+  #yield(): void {
+    // Under an alert storm the queue may never run empty: cut off the done part now and then.
+    if (this.#head >= 1024) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#args = this.#args.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#arm();
   }
 }
