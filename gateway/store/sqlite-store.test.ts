@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { silentLogger } from '../log.ts';
 import type { SeriesPoint } from './series-store.ts';
 import { openDatabase } from './sqlite.ts';
@@ -184,6 +185,33 @@ describe('EmbeddedSeriesStore', () => {
     waiting.shift()!();
     expect(batches).toEqual([4, 2]);
     expect(store.stats()).toMatchObject({ pending: 0, written: 6 });
+    await store.stop();
+  });
+
+  it('holds the points while SQLite refuses writes and writes every one, in order, once it takes them again', async () => {
+    const { store } = chunkedStore({});
+    await store.start();
+    // Another connection makes every insert fail, the way a full disk would.
+    const other = openDatabase(join(dataDir, 'series.db'));
+    other.exec(
+      `CREATE TRIGGER refuse BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'disk is full'); END`,
+    );
+    store.write(Array.from({ length: 10 }, (_, i) => point(now + i, i)));
+    await waitFor(() => store.health().state === 'down', 'the store reporting the refusal');
+    expect(store.health().detail).toContain('disk is full');
+    expect(store.stats()).toMatchObject({ pending: 10, written: 0 });
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    await waitFor(() => store.stats().written === 10, 'the held points written after the retry', 5000);
+    expect(store.health().state).toBe('up');
+    const got = await store.query({
+      measurement: 'pump',
+      device: 'pump-1',
+      field: 'flow_m3h',
+      from: now,
+      to: now + 10,
+    });
+    expect(got.map((s) => s.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await store.stop();
   });
 });
