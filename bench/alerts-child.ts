@@ -28,6 +28,8 @@ export interface AlertLoadResult {
   latenciesMs: number[];
   /** breaches whose alert never came */
   missed: number;
+  /** Each counted breach: probe device, publish and receipt as wall-clock ms (timeOrigin + now). */
+  timings: Array<[string, number, number]>;
 }
 
 function pumpTelemetry(n: number, pressure = 3.4 + (n % 5) / 10): string {
@@ -63,6 +65,8 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   const watcher = await connect('bench-watcher');
   const pending = new Map<string, number>();
   const latenciesMs: number[] = [];
+  const timings: AlertLoadResult['timings'] = [];
+  const wall = (t: number) => performance.timeOrigin + t;
   let t0 = Infinity;
   watcher.on('message', (_topic, payload) => {
     const m = JSON.parse(payload.toString()) as { device: string; event: string; rule: string };
@@ -70,7 +74,11 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
     if (m.event !== 'fired' || m.rule !== 'probe-low-pressure' || sentAt === undefined) return;
     // The first second is warm-up, as in the baseline: breaches go from the start (the alert
     // path's first runs are compiled then), but only those after it are counted.
-    if (sentAt >= t0 + 1000) latenciesMs.push(performance.now() - sentAt);
+    if (sentAt >= t0 + 1000) {
+      const now = performance.now();
+      latenciesMs.push(now - sentAt);
+      timings.push([m.device, wall(sentAt), wall(now)]);
+    }
     pending.delete(m.device);
     // Back to normal: the alert clears (flap window 0), so the next breach opens a new one.
     probe.publish(`cg/${o.site}/pump/${m.device}/telemetry`, pumpTelemetry(0), { qos: 1 });
@@ -110,7 +118,7 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   await new Promise((r) => setTimeout(r, 2000));
   missed += pending.size;
   await Promise.all([...clients, probe, watcher].map((c) => c.endAsync()));
-  return { sent, elapsedMs, latenciesMs, missed };
+  return { sent, elapsedMs, latenciesMs, missed, timings };
 }
 
 serveInChild(run);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import { parseConfigObject } from '../gateway/config/load.ts';
 import type { Config } from '../gateway/config/schema.ts';
+import { traceCommit, tracePublish, traceReceived } from '../gateway/trace.ts';
 import { percentile } from '../rules/kpi.ts';
 import { TEMPLATES } from '../rules/templates/index.ts';
 import { startTestGateway } from '../test/helpers/gateway.ts';
@@ -21,6 +22,8 @@ export interface AlertBenchOptions {
   probeEveryMs?: number;
   /** Write series to a real influxd (default) or the embedded store. */
   influx?: boolean;
+  /** Time each stage of the probe's path from the gateway's trace channels (gateway/trace.ts). */
+  trace?: boolean;
 }
 
 export interface AlertBenchResult {
@@ -35,6 +38,16 @@ export interface AlertBenchResult {
   p95Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** With `trace`: each stage of the probe's path, in order. */
+  stages?: StageSummary[];
+}
+
+export interface StageSummary {
+  stage: string;
+  samples: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
 }
 
 const SITE = 'bench';
@@ -96,6 +109,67 @@ function latencySummary(
   };
 }
 
+/** Per probe device, the trace events seen in the gateway: kind and wall-clock ms. */
+type TraceLog = Map<string, Array<[kind: 'received' | 'start' | 'end' | 'published', at: number]>>;
+
+function listen(probes: readonly string[]): { log: TraceLog; stop: () => void } {
+  const log: TraceLog = new Map(probes.map((id) => [id, []]));
+  const now = () => performance.timeOrigin + performance.now();
+  const deviceOf = (topic: string) => topic.split('/')[3] ?? '';
+  const onReceived = (m: unknown) =>
+    log.get(deviceOf((m as { topic: string }).topic))?.push(['received', now()]);
+  const onCommit = (m: unknown) => {
+    const { device, phase } = m as { device: string; phase: 'start' | 'end' };
+    log.get(device)?.push([phase, now()]);
+  };
+  const onPublish = (m: unknown) =>
+    log.get(deviceOf((m as { topic: string }).topic))?.push(['published', now()]);
+  traceReceived.subscribe(onReceived);
+  traceCommit.subscribe(onCommit);
+  tracePublish.subscribe(onPublish);
+  return {
+    log,
+    stop: () => {
+      traceReceived.unsubscribe(onReceived);
+      traceCommit.unsubscribe(onCommit);
+      tracePublish.unsubscribe(onPublish);
+    },
+  };
+}
+
+const STAGES = [
+  'publish → broker hook',
+  'hook → transaction',
+  'transaction',
+  'transaction → alert published',
+  'alert published → received',
+] as const;
+
+/** Each probe's breach, split at the trace events that fall between its publish and its receipt. */
+function stageSummary(timings: AlertLoadResult['timings'], log: TraceLog): StageSummary[] {
+  const spans: number[][] = STAGES.map(() => []);
+  for (const [device, sent, received] of timings) {
+    const events = log.get(device) ?? [];
+    const after = (kind: string, from: number) =>
+      events.find(([k, at]) => k === kind && at >= from && at <= received)?.[1];
+    // The two processes read one wall clock; allow a little skew before the publish.
+    const hook = after('received', sent - 0.5);
+    const start = hook === undefined ? undefined : after('start', hook);
+    const end = start === undefined ? undefined : after('end', start);
+    const published = end === undefined ? undefined : after('published', end);
+    if (published === undefined) continue;
+    const points = [sent, hook!, start!, end!, published, received];
+    for (let i = 0; i < STAGES.length; i++) spans[i]!.push(points[i + 1]! - points[i]!);
+  }
+  // Stages are fractions of a millisecond: to a hundredth.
+  const round = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+  return STAGES.map((stage, i) => {
+    const sorted = [...spans[i]!].sort((a, b) => a - b);
+    const [p50Ms, p90Ms, p99Ms] = [50, 90, 99].map((p) => round(percentile(sorted, p)));
+    return { stage, samples: sorted.length, p50Ms: p50Ms!, p90Ms: p90Ms!, p99Ms: p99Ms! };
+  });
+}
+
 function loadInChild(options: AlertLoadOptions): Promise<AlertLoadResult> {
   return runInChild(new URL('./alerts-child.ts', import.meta.url), options);
 }
@@ -111,6 +185,7 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
   const influxd = options.influx === false ? undefined : await startInfluxd();
   try {
     const gateway = await startTestGateway(benchConfig(devices, probes, influxd?.url));
+    const trace = options.trace ? listen(probes) : undefined;
     try {
       const load = await loadInChild({
         url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
@@ -136,8 +211,10 @@ export async function benchAlerts(options: AlertBenchOptions): Promise<AlertBenc
         samples: load.latenciesMs.length,
         missed: load.missed,
         ...latencySummary(load.latenciesMs),
+        ...(trace ? { stages: stageSummary(load.timings, trace.log) } : {}),
       };
     } finally {
+      trace?.stop();
       await gateway.stop();
     }
   } finally {
@@ -188,10 +265,14 @@ export async function benchAedesLatency(options: {
   }
 }
 
-// `node --import tsx bench/alerts.ts [seconds]`: this bench alone.
+// `node --import tsx bench/alerts.ts [seconds]`: this bench alone; with BENCH_TRACE=1 the gateway
+// run also times each stage of the probe's path (and leaves out the baseline).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const seconds = Number(process.argv[2] ?? process.env.BENCH_SECONDS ?? 15);
-  const baseline = await benchAedesLatency({ ratePerSecond: 5000, durationMs: seconds * 1000 });
-  const result = await benchAlerts({ ratePerSecond: 5000, durationMs: seconds * 1000 });
+  const trace = process.env.BENCH_TRACE === '1';
+  const baseline = trace
+    ? undefined
+    : await benchAedesLatency({ ratePerSecond: 5000, durationMs: seconds * 1000 });
+  const result = await benchAlerts({ ratePerSecond: 5000, durationMs: seconds * 1000, trace });
   process.stdout.write(JSON.stringify({ baseline, result }, null, 2) + '\n');
 }

@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Pipeline } from './pipeline.ts';
 import { Pseudonymiser } from './privacy.ts';
+import { tracePublish } from './trace.ts';
 import { DeviceRegistry } from './registry.ts';
 import { createSeriesStore } from './store/index.ts';
 import type { ComponentHealth, SeriesStore } from './store/series-store.ts';
@@ -141,6 +142,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       clock,
       dataDir,
       publish: (topic, payload, opts) => {
+        if (tracePublish.hasSubscribers) tracePublish.publish({ topic });
         const sent = mqtt.broker.publish(topic, payload, opts);
         lane.published();
         return sent;

@@ -21,6 +21,7 @@ import type { Rule } from './schema/rule.ts';
 import { validateRules } from './schema/validate.ts';
 import type { ReloadResult } from './service.ts';
 import type { DeferWork } from '../gateway/store/series-store.ts';
+import { traceCommit } from '../gateway/trace.ts';
 import { StateSaver } from './state-saver.ts';
 import type { SqliteDatabase } from './store/database.ts';
 import type { OutboxEntry, OutboxStore } from './store/outbox-store.ts';
@@ -289,10 +290,13 @@ export class AlertEngine extends AlertQueries {
     const saved = { rule: c.rule.id, device: device.id, hash: c.hash, state: ev.state, at: now };
     if (!ev.transitions.length) return this.#saver.later(key, saved);
     // The state and the alert it caused commit together: a crash leaves both or neither.
+    const traced = traceCommit.hasSubscribers;
+    if (traced) traceCommit.publish({ device: device.id, rule: c.rule.id, phase: 'start' });
     this.store.transaction(() => {
       for (const t of ev.transitions) this.#maker.apply(c.rule, device, t, now);
       this.#saver.now(key, saved);
     });
+    if (traced) traceCommit.publish({ device: device.id, rule: c.rule.id, phase: 'end' });
   }
 
   #scheduleEscalation(alertId: string, ruleId: string, startedAt: number): void {

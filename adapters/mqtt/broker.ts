@@ -6,6 +6,7 @@ import { VerifiedCache } from '../../gateway/auth/password.ts';
 import { GatewayError } from '../../gateway/errors.ts';
 import type { Logger } from '../../gateway/log.ts';
 import type { MqttDeviceConfig } from '../../gateway/config/devices.ts';
+import { traceReceived } from '../../gateway/trace.ts';
 import { canPublish, canSubscribe, userIdentity, type Identity } from './acl.ts';
 import type { MqttConfig } from './config.ts';
 import { deviceTopicRoot } from './topics.ts';
@@ -188,6 +189,7 @@ export class EmbeddedBroker {
     packet: PublishPacket,
     done: (error?: Error | null) => void,
   ): void {
+    if (traceReceived.hasSubscribers) traceReceived.publish({ topic: packet.topic });
     const identity = client ? this.#identities.get(client) : undefined;
     const isWill = client !== null && (client as Client & { will?: unknown }).will === packet;
     if (identity) {
