@@ -58,12 +58,12 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+const runWork = (work: () => void): void => work();
+
 /**
  * Starts the parts in order (store, adapters and broker, HTTP) and stops them in reverse. A part
  * that fails to start stops everything started before it.
  */
-const runWork = (work: () => void): void => work();
-
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = applyEnv(options.config, options.env);
   const log = options.log ?? createLogger({ level: options.env.logLevel });
@@ -88,8 +88,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const registry = new DeviceRegistry(config.devices, { bus, clock });
     // Input and the store's background writes wait while an alert is on its way out (alarms-first.ts).
     const lane = new AlarmsFirst((err) => log.error({ err }, 'work waiting behind an alert failed'));
+    const defer = (work: () => void): void => lane.run(runWork, work);
     const store = createSeriesStore({
-      defer: (work) => lane.run(runWork, work),
+      defer,
       influx: config.influx,
       store: config.store,
       dataDir,
@@ -130,7 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const snapshots = adapters.find((a): a is Adapter & SnapshotSource => 'snapshot' in a);
     // After the store and the adapters (it reads the bus they feed), stopped before them.
     const alerts = new AlertEngine({
-      defer: (work) => lane.run(runWork, work),
+      defer,
       ...options.alerts,
       rules: config.rules,
       notify: config.notify,
