@@ -28,6 +28,14 @@ function database(name: string, checkpoints: BackgroundCheckpoints): SqliteDatab
   return db;
 }
 
+/** Until a pass has copied every frame of a non-empty WAL into the database. */
+async function completeCheckpoint(checkpoints: BackgroundCheckpoints, path: string): Promise<void> {
+  await waitFor(() => {
+    const last = checkpoints.lastResult(path);
+    return last?.log !== undefined && last.log > 0 && last.checkpointed === last.log;
+  }, 'a complete checkpoint');
+}
+
 function write(db: SqliteDatabase, rows: number): void {
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   db.transaction(() => {
@@ -46,10 +54,7 @@ describe('background WAL checkpoints', () => {
     const walBytes = statSync(`${path}-wal`).size;
     expect(walBytes).toBeGreaterThan(1000 * 4096);
 
-    await waitFor(() => {
-      const last = checkpoints.lastResult(path);
-      return last?.log !== undefined && last.log > 0 && last.checkpointed === last.log;
-    }, 'a complete checkpoint');
+    await completeCheckpoint(checkpoints, path);
     // Everything was copied back: the next commit starts the WAL over, it does not grow it.
     write(db, 1000);
     expect(statSync(`${path}-wal`).size).toBe(walBytes);
@@ -68,10 +73,7 @@ describe('background WAL checkpoints', () => {
     write(db, 5000);
     const walBytes = statSync(`${path}-wal`).size;
     expect(walBytes).toBeGreaterThan(1024 * 1024);
-    await waitFor(() => {
-      const last = checkpoints.lastResult(path);
-      return last?.log !== undefined && last.log > 0 && last.checkpointed === last.log;
-    }, 'a complete checkpoint');
+    await completeCheckpoint(checkpoints, path);
     write(db, 1); // starts the WAL over
     expect(statSync(`${path}-wal`).size).toBe(walBytes);
     expect(db.pragma('journal_size_limit', { simple: true })).toBe(-1);
