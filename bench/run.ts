@@ -118,7 +118,7 @@ await step('alerts', async () => {
       .map((p) => vsAedes(pick(p), p.baselineMs))
       .map((x) => (x === null ? '–' : ratio(x)))
       .join(' / ');
-  const row = (g: typeof gateway, store: string, rounds: string) => {
+  const row = (g: typeof gateway, store: string, eachRound: string) => {
     const x = vsAedes(g.p99Ms);
     return [
       `gateway, ${store}: publish → alert on MQTT (${g.templates} templates, ${g.missed} missed)`,
@@ -129,7 +129,7 @@ await step('alerts', async () => {
       ms(g.p99Ms),
       ms(g.maxMs),
       x === null ? '–' : ratio(x),
-      rounds,
+      eachRound,
     ];
   };
   table(`Alert latency at ${fmt(rate)} msg/s, ${rounds} rounds of ${seconds} s, samples pooled`, [
