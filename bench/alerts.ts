@@ -1,6 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import { parseConfigObject } from '../gateway/config/load.ts';
@@ -33,7 +35,7 @@ export interface AlertBenchResult {
   achievedPerSecond: number;
   devices: number;
   templates: number;
-  store: 'influxdb' | 'embedded';
+  store: 'influxdb' | 'embedded' | 'none';
   samples: number;
   missed: number;
   p50Ms: number | null;
@@ -43,13 +45,16 @@ export interface AlertBenchResult {
   /** With `trace`: each stage of the probe's path, in order. */
   stages?: StageSummary[];
   /** With `trace` and InfluxDB: the breaches that met a write to InfluxDB on their way, and the rest. */
-  influxWrites?: InfluxOverlap;
+  influxWrites?: Overlap;
+  /** With `trace`: the breaches that met a garbage collection pause of this process, and the rest. */
+  gcPauses?: Overlap;
 }
 
-export interface InfluxOverlap {
-  /** Writes (POST /write) during the run, and how long they took on average. */
-  writes: number;
-  meanWriteMs: number | null;
+/** The breaches whose way met one of a kind of span (a write, a pause), against the others. */
+export interface Overlap {
+  /** Spans during the run, and how long they took on average. */
+  spans: number;
+  meanSpanMs: number | null;
   during: GroupSummary;
   outside: GroupSummary;
 }
@@ -128,12 +133,16 @@ function latencySummary(
 }
 
 /** Per probe device, the trace events seen in the gateway: kind and wall-clock ms. */
-type TraceLog = Map<string, Array<[kind: 'received' | 'start' | 'end' | 'published', at: number]>>;
+type TraceLog = Map<
+  string,
+  Array<[kind: 'received' | 'start' | 'end' | 'published' | 'written', at: number]>
+>;
 
-/** What the trace saw: per probe, the gateway's events; and every InfluxDB write as [start, end]. */
+/** What the trace saw: per probe, the gateway's events; every InfluxDB write and GC pause as [start, end]. */
 interface Trace {
   log: TraceLog;
   writes: Array<[number, number]>;
+  gcs: Array<[number, number]>;
   stop: () => void;
 }
 
@@ -153,6 +162,15 @@ function listen(probes: readonly string[]): Trace {
   };
   diagnostics.subscribe('http.client.request.start', onRequest);
   diagnostics.subscribe('http.client.response.finish', onAnswered);
+  // Every pause of this process's collector (scavenges and the final pauses of mark-compacts).
+  const gcs: Array<[number, number]> = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const start = performance.timeOrigin + e.startTime;
+      gcs.push([start, start + e.duration]);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const deviceOf = (topic: string) => topic.split('/')[3] ?? '';
   const onReceived = (m: unknown) =>
     log.get(deviceOf((m as { topic: string }).topic))?.push(['received', now()]);
@@ -165,10 +183,23 @@ function listen(probes: readonly string[]): Trace {
   traceReceived.subscribe(onReceived);
   traceCommit.subscribe(onCommit);
   tracePublish.subscribe(onPublish);
+  // When the broker hands the alert to the watcher's socket: no channel tells, so socket writes
+  // are watched while tracing (alert packets are small; telemetry is never written back here).
+  const socketWrite = Socket.prototype.write;
+  // mqtt-packet writes a publish in parts, the topic a string of its own.
+  const prefix = `cg/${SITE}/alerts/`;
+  Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    if (typeof chunk === 'string' && chunk.startsWith(prefix))
+      log.get(deviceOf(chunk))?.push(['written', now()]);
+    return (socketWrite as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof socketWrite;
   return {
     log,
     writes,
+    gcs,
     stop: () => {
+      Socket.prototype.write = socketWrite;
+      gcObserver.disconnect();
       diagnostics.unsubscribe('http.client.request.start', onRequest);
       diagnostics.unsubscribe('http.client.response.finish', onAnswered);
       traceReceived.unsubscribe(onReceived);
@@ -183,7 +214,8 @@ const STAGES = [
   'hook → transaction',
   'transaction',
   'transaction → alert published',
-  'alert published → received',
+  'alert published → written',
+  'written → received',
 ] as const;
 
 /** Each probe's breach, split at the trace events that fall between its publish and its receipt. */
@@ -198,8 +230,9 @@ function stageSummary(timings: AlertLoadResult['timings'], log: TraceLog): Stage
     const start = hook === undefined ? undefined : after('start', hook);
     const end = start === undefined ? undefined : after('end', start);
     const published = end === undefined ? undefined : after('published', end);
-    if (published === undefined) continue;
-    const points = [sent, hook!, start!, end!, published, received];
+    const written = published === undefined ? undefined : after('written', published);
+    if (written === undefined) continue;
+    const points = [sent, hook!, start!, end!, published!, written, received];
     for (let i = 0; i < STAGES.length; i++) spans[i]!.push(points[i + 1]! - points[i]!);
   }
   // Stages are fractions of a millisecond: to a hundredth.
@@ -212,28 +245,28 @@ function stageSummary(timings: AlertLoadResult['timings'], log: TraceLog): Stage
 }
 
 /**
- * The breaches during which InfluxDB was taking a write (its POST began before the alert arrived
- * and ended after the breach was published), against the others: influxd parses the batch on the
- * same two cores, and this shows what that costs the alert.
+ * The breaches that met a span on their way (it began before the alert arrived and ended after
+ * the breach was published), against the others. For InfluxDB writes: influxd parses the batch on
+ * the same two cores. For GC pauses: the gateway's thread stood still.
  */
-export function influxOverlap(
+export function overlapOf(
   timings: AlertLoadResult['timings'],
-  writes: ReadonlyArray<readonly [number, number]>,
-): InfluxOverlap {
+  spans: ReadonlyArray<readonly [number, number]>,
+): Overlap {
   const during: number[] = [];
   const outside: number[] = [];
   for (const [, sent, received] of timings) {
-    const met = writes.some(([start, end]) => start < received && end > sent);
+    const met = spans.some(([start, end]) => start < received && end > sent);
     (met ? during : outside).push(received - sent);
   }
   const group = (xs: number[]): GroupSummary => {
     const { p50Ms, p99Ms } = latencySummary(xs);
     return { samples: xs.length, p50Ms, p99Ms };
   };
-  const total = writes.reduce((sum, [start, end]) => sum + end - start, 0);
+  const total = spans.reduce((sum, [start, end]) => sum + end - start, 0);
   return {
-    writes: writes.length,
-    meanWriteMs: writes.length ? Math.round((total / writes.length) * 10) / 10 : null,
+    spans: spans.length,
+    meanSpanMs: spans.length ? Math.round((total / spans.length) * 10) / 10 : null,
     during: group(during),
     outside: group(outside),
   };
@@ -287,8 +320,21 @@ async function runAlerts(
         missed: load.missed,
         ...latencySummary(load.latenciesMs),
         ...(trace ? { stages: stageSummary(load.timings, trace.log) } : {}),
-        ...(trace && influxd ? { influxWrites: influxOverlap(load.timings, trace.writes) } : {}),
+        ...(trace && influxd ? { influxWrites: overlapOf(load.timings, trace.writes) } : {}),
+        ...(trace ? { gcPauses: overlapOf(load.timings, trace.gcs) } : {}),
       };
+      // The raw trace, for a closer look than the summaries give.
+      const dump = process.env.BENCH_TRACE_DUMP;
+      if (trace && dump) {
+        const { log, writes, gcs } = trace;
+        // The monotonic clock's offset from the wall clock, to line the trace up with a CPU profile.
+        const monoOffsetMs =
+          performance.timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6;
+        writeFileSync(
+          dump,
+          JSON.stringify({ timings: load.timings, log: [...log], writes, gcs, monoOffsetMs }),
+        );
+      }
       return { result, latenciesMs: load.latenciesMs };
     } finally {
       trace?.stop();
@@ -347,6 +393,75 @@ async function runAedesLatency(
   }
 }
 
+/**
+ * The floor under any gateway on this broker: a bare aedes broker in this process whose publish
+ * hook relays each probe breach straight back as an alert (JSON.parse, one threshold, a QoS 1
+ * publish to `cg/{site}/alerts/{device}`, the way the gateway publishes), with the alert bench's
+ * load and probe. It takes the same two broker hops as the gateway's alert and does nothing else,
+ * so it shows what the hops cost by themselves against the one-hop pass-through.
+ */
+async function runAedesRelay(
+  options: PassThroughBenchOptions,
+): Promise<{ result: AlertBenchResult; latenciesMs: number[] }> {
+  const broker = await Aedes.createBroker();
+  const probes = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
+  const probeTopic = `cg/${SITE}/pump/probe-`;
+  broker.authorizePublish = (_client, packet, done) => {
+    done(null);
+    if (!packet.topic.startsWith(probeTopic)) return;
+    const device = packet.topic.split('/')[3]!;
+    const values = (JSON.parse(packet.payload.toString()) as { values: Record<string, number> }).values;
+    const low = (values.outlet_pressure_bar ?? Infinity) < 2;
+    const body = { device, rule: 'probe-low-pressure', event: low ? 'fired' : 'resolved' };
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic: `cg/${SITE}/alerts/${device}`,
+        payload: Buffer.from(JSON.stringify(body)),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      () => {},
+    );
+  };
+  const server = createServer({ noDelay: true }, broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const devices = 1000;
+  try {
+    const load = await loadInChild({
+      url: `mqtt://127.0.0.1:${port}`,
+      username: 'bench',
+      password: 'bench',
+      site: SITE,
+      devices: Array.from({ length: devices }, (_, i) => ({
+        id: `dev-${i}`,
+        kind: KINDS[i % KINDS.length]!,
+      })),
+      probes,
+      connections: options.connections ?? 10,
+      ratePerSecond: options.ratePerSecond,
+      durationMs: options.durationMs,
+      probeEveryMs: Math.round(100_000 / options.ratePerSecond),
+    });
+    const result: AlertBenchResult = {
+      ratePerSecond: options.ratePerSecond,
+      achievedPerSecond: (load.sent / load.elapsedMs) * 1000,
+      devices,
+      templates: 0,
+      store: 'none',
+      samples: load.latenciesMs.length,
+      missed: load.missed,
+      ...latencySummary(load.latenciesMs),
+    };
+    return { result, latenciesMs: load.latenciesMs };
+  } finally {
+    await new Promise<void>((r) => broker.close(() => r()));
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
 export interface AlertRoundsOptions {
   ratePerSecond: number;
   /** Of each run: every round runs the baseline, then the gateway (and the embedded store). */
@@ -354,11 +469,14 @@ export interface AlertRoundsOptions {
   rounds: number;
   /** Also a run with the embedded series store in each round. */
   embedded?: boolean;
+  /** Also a run of the bare aedes relay (the two-hop floor) in each round. */
+  relay?: boolean;
   progress?: (message: string) => void;
 }
 
 export interface RoundP99 {
   baselineMs: number | null;
+  relayMs?: number | null;
   gatewayMs: number | null;
   embeddedMs?: number | null;
 }
@@ -367,6 +485,7 @@ export interface AlertRoundsResult {
   rounds: number;
   /** Every round's samples together. */
   baseline: PassThroughBenchResult;
+  relay?: AlertBenchResult;
   gateway: AlertBenchResult;
   embedded?: AlertBenchResult;
   /** Each round's own p99s, in order. */
@@ -385,10 +504,15 @@ export async function benchAlertRounds(options: AlertRoundsOptions): Promise<Ale
   const base: Array<Awaited<ReturnType<typeof runAedesLatency>>> = [];
   const gateway: Array<Awaited<ReturnType<typeof runAlerts>>> = [];
   const embedded: typeof gateway = [];
+  const relay: typeof gateway = [];
   for (let round = 1; round <= options.rounds; round++) {
     const of = `round ${round}/${options.rounds}`;
     say(`${of}: bare aedes pass-through`);
     base.push(await runAedesLatency({ ratePerSecond, durationMs }));
+    if (options.relay) {
+      say(`${of}: bare aedes relay`);
+      relay.push(await runAedesRelay({ ratePerSecond, durationMs }));
+    }
     say(`${of}: gateway with InfluxDB`);
     gateway.push(await runAlerts({ ratePerSecond, durationMs }));
     if (options.embedded) {
@@ -398,12 +522,14 @@ export async function benchAlertRounds(options: AlertRoundsOptions): Promise<Ale
   }
   const perRound = base.map((b, i): RoundP99 => ({
     baselineMs: b.result.p99Ms,
+    ...(options.relay ? { relayMs: relay[i]!.result.p99Ms } : {}),
     gatewayMs: gateway[i]!.result.p99Ms,
     ...(options.embedded ? { embeddedMs: embedded[i]!.result.p99Ms } : {}),
   }));
   return {
     rounds: options.rounds,
     baseline: pooledPassThrough(base),
+    ...(options.relay ? { relay: pooledAlerts(relay) } : {}),
     gateway: pooledAlerts(gateway),
     ...(options.embedded ? { embedded: pooledAlerts(embedded) } : {}),
     perRound,
@@ -449,6 +575,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
           ratePerSecond: 5000,
           durationMs,
           rounds,
+          relay: true,
           progress: (m) => process.stderr.write(m + '\n'),
         });
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
