@@ -94,16 +94,17 @@ await step('alerts', async () => {
   const rate = 5000;
   const rounds = Number(process.env.BENCH_ALERT_ROUNDS ?? 3);
   log(
-    `alerts: ${rounds} rounds of bare aedes pass-through, gateway with InfluxDB, gateway with the embedded store, at ${fmt(rate)} msg/s, ${seconds} s each …`,
+    `alerts: ${rounds} rounds of bare aedes pass-through, bare aedes relay, gateway with InfluxDB, gateway with the embedded store, at ${fmt(rate)} msg/s, ${seconds} s each …`,
   );
   const r = await benchAlertRounds({
     ratePerSecond: rate,
     durationMs: seconds * 1000,
     rounds,
     embedded: true,
+    relay: true,
     progress: (m) => log(`alerts: ${m} …`),
   });
-  const { baseline, gateway, embedded } = r;
+  const { baseline, relay, gateway, embedded } = r;
   const vsAedes = (x: number | null | undefined, b = baseline.p99Ms) =>
     x !== null && x !== undefined && b ? x / b : null;
   const p99Ratio = vsAedes(gateway.p99Ms);
@@ -111,6 +112,7 @@ await step('alerts', async () => {
     ...r,
     p99Ratio,
     embeddedP99Ratio: vsAedes(embedded!.p99Ms),
+    relayP99Ratio: vsAedes(relay!.p99Ms),
     perRoundRatios: r.perRound.map((p) => vsAedes(p.gatewayMs, p.baselineMs)),
   };
   const perRound = (pick: (p: (typeof r.perRound)[number]) => number | null | undefined) =>
@@ -118,10 +120,10 @@ await step('alerts', async () => {
       .map((p) => vsAedes(pick(p), p.baselineMs))
       .map((x) => (x === null ? '–' : ratio(x)))
       .join(' / ');
-  const row = (g: typeof gateway, store: string, eachRound: string) => {
+  const row = (g: typeof gateway, path: string, eachRound: string) => {
     const x = vsAedes(g.p99Ms);
     return [
-      `gateway, ${store}: publish → alert on MQTT (${g.templates} templates, ${g.missed} missed)`,
+      `${path} (${g.missed} missed)`,
       fmt(g.achievedPerSecond),
       fmt(g.samples),
       ms(g.p50Ms),
@@ -146,13 +148,18 @@ await step('alerts', async () => {
       r.perRound.map((p) => ms(p.baselineMs) + ' ms').join(' / '),
     ],
     row(
+      relay!,
+      'bare aedes relay: breach → alert, two hops, no other work',
+      perRound((p) => p.relayMs),
+    ),
+    row(
       gateway,
-      'InfluxDB',
+      `gateway, InfluxDB: publish → alert on MQTT (${gateway.templates} templates)`,
       perRound((p) => p.gatewayMs),
     ),
     row(
       embedded!,
-      'embedded store',
+      `gateway, embedded store: publish → alert on MQTT (${embedded!.templates} templates)`,
       perRound((p) => p.embeddedMs),
     ),
   ]);
