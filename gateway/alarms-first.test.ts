@@ -93,4 +93,21 @@ describe('AlarmsFirst', () => {
     expect(lane.waiting).toBe(0);
     expect(rounds).toBeLessThan(500); // it keeps up (yielding at every alert it fell behind: 1,000+)
   });
+
+  it('holds the connections’ reads from a publish until its write, and on flush', async () => {
+    const events: string[] = [];
+    const lane = new AlarmsFirst(() => {});
+    lane.holdInputWith({ hold: () => events.push('hold'), release: () => events.push('release') });
+    lane.published();
+    queueMicrotask(() => setImmediate(() => events.push('alert written')));
+    lane.run((x: string) => events.push(x), 'queued');
+    expect(events).toEqual(['hold']);
+    await turn();
+    await turn();
+    // Released after the write, before the queued input runs (it arrived earlier than the held).
+    expect(events).toEqual(['hold', 'alert written', 'release', 'queued']);
+    lane.published();
+    lane.flush();
+    expect(events.slice(4)).toEqual(['hold', 'release']);
+  });
 });

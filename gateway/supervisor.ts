@@ -115,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     const adapters = await createAdapters({ config, log, clock });
     const mqtt = adapters.find((a): a is MqttAdapter => a instanceof MqttAdapter)!;
+    lane.holdInputWith({ hold: () => mqtt.broker.holdInput(), release: () => mqtt.broker.releaseInput() });
     for (const adapter of adapters) {
       const detach = pipeline.attach(adapter);
       await adapter.start();

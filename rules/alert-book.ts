@@ -1,6 +1,6 @@
 import type { Clock } from '../gateway/clock.ts';
 import type { Logger } from '../gateway/log.ts';
-import type { SeriesStore } from '../gateway/store/series-store.ts';
+import { runNow, type DeferWork, type SeriesStore } from '../gateway/store/series-store.ts';
 import type { Scalar } from '../gateway/types.ts';
 import type { Alert, AlertChange } from './lifecycle.ts';
 import { isOpen } from './lifecycle.ts';
@@ -18,6 +18,8 @@ export interface AlertBookOptions {
   series: SeriesStore;
   log: Logger;
   clock: Clock;
+  /** Runs what follows a committed change (series, log, listeners): the gateway's alarms-first lane. */
+  defer?: DeferWork;
 }
 
 /** How often a moving value of an open alert is written back (it is kept in memory meanwhile). */
@@ -40,9 +42,11 @@ export class AlertBook {
   readonly #byId = new Map<string, Alert>();
   readonly #valueSavedAt = new Map<string, number>();
   readonly #listeners = new Set<(alert: Alert) => void>();
+  readonly #defer: DeferWork;
 
   constructor(options: AlertBookOptions) {
     this.#o = options;
+    this.#defer = options.defer ?? runNow;
   }
 
   /**
@@ -75,18 +79,28 @@ export class AlertBook {
   apply(change: AlertChange, rule: RuleNotifySettings | undefined, hasCameras: boolean): Alert {
     const { alert } = change;
     const now = this.#o.clock.now();
-    let queued = 0;
-    this.#o.store.transaction(() => {
-      this.#o.store.save(alert);
-      if (change.history) this.#o.store.addHistory(change.history);
+    const { store } = this.#o;
+    store.transaction(() => {
+      store.save(alert);
+      if (change.history) store.addHistory(change.history);
       if (change.cancelResolvedNotice) this.#o.outbox.cancelResolved(alert.id);
-      if (change.notify)
-        queued = this.#o.outbox.enqueue(
+      if (change.notify) {
+        const queued = this.#o.outbox.enqueue(
           this.#o.notifier.entries(alert, change.notify, rule ?? REMOVED_RULE, now, hasCameras),
         );
+        // Sent as soon as the change (and the rule state with it) is committed, before anything else.
+        if (queued.length) store.afterCommit(() => this.#o.worker.offer(queued), true);
+      }
+      // What follows a committed change waits until the alert is on its way (behind its write).
+      store.afterCommit(() => this.#defer(() => this.#afterChange(change, now)));
     });
     this.#remember(alert);
     this.#valueSavedAt.set(alert.id, now);
+    return alert;
+  }
+
+  #afterChange(change: AlertChange, now: number): void {
+    const { alert } = change;
     if (change.history) {
       this.#o.series.write([
         {
@@ -98,9 +112,7 @@ export class AlertBook {
       ]);
       this.#logChange(change);
     }
-    if (queued) this.#o.worker.wake();
     this.#changed(alert);
-    return alert;
   }
 
   /** An open alert's value moved: kept in memory, written back at most every few seconds. */

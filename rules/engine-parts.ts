@@ -50,6 +50,7 @@ export function buildEngineParts(o: AlertEngineOptions): EngineParts {
     series: o.series,
     log: o.log,
     clock: o.clock,
+    defer: o.defer,
   });
   const snapshots = new AlertSnapshots({ dataDir: o.dataDir, source: o.snapshots, log: o.log });
   return { db, store, outbox, links, notifier, worker, book, snapshots, events: new RecentEvents() };

@@ -293,10 +293,15 @@ export class AlertEngine extends AlertQueries {
     const traced = traceCommit.hasSubscribers;
     if (traced) traceCommit.publish({ device: device.id, rule: c.rule.id, phase: 'start' });
     this.store.transaction(() => {
+      // Timed at the commit, before the alert it sends (first of the work that follows it).
+      if (traced)
+        this.store.afterCommit(
+          () => traceCommit.publish({ device: device.id, rule: c.rule.id, phase: 'end' }),
+          true,
+        );
       for (const t of ev.transitions) this.#maker.apply(c.rule, device, t, now);
       this.#saver.now(key, saved);
     });
-    if (traced) traceCommit.publish({ device: device.id, rule: c.rule.id, phase: 'end' });
   }
 
   #scheduleEscalation(alertId: string, ruleId: string, startedAt: number): void {

@@ -48,6 +48,11 @@ export class EmbeddedBroker {
   #server: Server | undefined;
   #tls: TlsServer | undefined;
   #stopping: Promise<void> | undefined;
+  /** Reads held by `holdInput`: each connection's `_nextBatch`, and how often it was called meanwhile. */
+  #holding = false;
+  readonly #held = new Map<(err?: Error) => void, number>();
+  /** Publishes authorised while input was held: acknowledged and forwarded on release. */
+  readonly #heldAuthorised: Array<(error?: Error | null) => void> = [];
 
   constructor(options: {
     config: MqttConfig;
@@ -105,6 +110,7 @@ export class EmbeddedBroker {
       socket.setNoDelay(true);
       const client = aedes.handle(socket);
       this.#capPacketSize(client, socket);
+      this.#gateReads(client, socket);
     };
     this.#server = createServer(handle);
     await listen(this.#server, this.#config.port, this.#config.host);
@@ -126,6 +132,28 @@ export class EmbeddedBroker {
       await listen(this.#tls, port, this.#config.host);
     }
     this.#log.info({ port: this.port, tlsPort: this.tlsPort }, 'MQTT broker listening');
+  }
+
+  /**
+   * Stops every connection's next read until `releaseInput()` (the gateway's alarms-first lane,
+   * while an alert is on its way out). Packets already read are still handed to the gateway, but
+   * acknowledged and forwarded only on release. Nothing is dropped: the data waits in the socket
+   * and TCP holds back the rest. (A loopback socket write costs 100-150 µs here, most of it the
+   * kernel waking the reader: the alert's goes first.)
+   */
+  holdInput(): void {
+    this.#holding = true;
+  }
+
+  /** Restarts the reads held since `holdInput()`, each connection in the order it asked. */
+  releaseInput(): void {
+    this.#holding = false;
+    const authorised = this.#heldAuthorised.splice(0);
+    for (const done of authorised) done(null);
+    for (const [next, calls] of this.#held) {
+      this.#held.delete(next);
+      for (let i = 0; i < calls; i++) next();
+    }
   }
 
   /** Publishes from the gateway itself (alerts); bypasses the ACL. */
@@ -205,7 +233,10 @@ export class EmbeddedBroker {
       packet.topic = QUARANTINE_PREFIX + packet.topic;
       packet.retain = false;
     }
-    done(null);
+    // An alert is on its way (often this very packet's): the packet's acknowledgement and
+    // forwarding, each a socket write, wait until the alert's is done.
+    if (this.#holding) this.#heldAuthorised.push(done);
+    else done(null);
   }
 
   #authorizeSubscribe(
@@ -217,6 +248,25 @@ export class EmbeddedBroker {
     if (identity && canSubscribe(identity, sub.topic, this.#config.prefix)) return done(null, sub);
     this.#log.debug({ client: client.id, topic: sub.topic }, 'subscription refused');
     done(null, null); // SUBACK 128 for this filter; the connection stays
+  }
+
+  /**
+   * aedes reads a connection's next batch in `_nextBatch`: on `readable`, and each time a packet of
+   * the batch is handled. While input is held the call is counted instead (it decrements aedes's
+   * count of packets in hand, so every call is made later, none merged). Left alone if aedes ever
+   * reads differently.
+   */
+  #gateReads(client: Client, socket: import('node:net').Socket): void {
+    const c = client as unknown as { _nextBatch?: (err?: Error) => void };
+    const next = c._nextBatch;
+    if (typeof next !== 'function' || !socket.listeners('readable').includes(next)) return;
+    const gated = (err?: Error): void => {
+      if (!this.#holding || err) return next(err);
+      this.#held.set(next, (this.#held.get(next) ?? 0) + 1);
+    };
+    c._nextBatch = gated;
+    socket.removeListener('readable', next);
+    socket.on('readable', gated);
   }
 
   /**

@@ -82,7 +82,7 @@ describe('the outbox worker', () => {
     startWorker();
     expect(
       store.enqueue([entry('x', 1, 'a'), entry('x', 1, 'b'), entry('x', 2, 'a'), entry('x', 1, 'a')]),
-    ).toBe(3);
+    ).toHaveLength(3);
     await settle();
     expect(sent.filter((s) => s.startsWith('a:'))).toEqual(['a:x:fired', 'a:x:resolved']);
     expect(sent).toHaveLength(3);
@@ -130,5 +130,54 @@ describe('the outbox worker', () => {
       ['a', 'dead', 'HTTP 404'],
       ['b', 'dead', 'timeout'],
     ]);
+  });
+});
+
+describe('entries offered as they are committed', () => {
+  it('go at once on a free channel, with no pass in between', () => {
+    startWorker();
+    const queued = store.enqueue([entry('x', 1, 'a'), entry('x', 1, 'b')]);
+    worker!.offer(queued);
+    // The senders ran synchronously up to their first await: both are on their way already.
+    return worker!.idle().then(() => {
+      expect(sent.sort()).toEqual(['a:x:fired', 'b:x:fired']);
+      expect(store.counts()).toMatchObject({ sent: 2, pending: 0 });
+    });
+  });
+
+  it('wait behind an older entry of their channel, and behind one being sent, in order', async () => {
+    const w = startWorker();
+    failures.a = new GatewayError('CGW_RULE_NOTIFY_FAILED', 'down');
+    store.enqueue([entry('x', 1, 'a')]);
+    await settle();
+    expect(store.head('a', clock.now())).toMatchObject({ alertId: 'x', attempts: 1 });
+    failures.a = undefined;
+    // 'y' is newer than the failing 'x': offering it must not let it overtake.
+    w.offer(store.enqueue([entry('y', 1, 'a')]));
+    await w.idle();
+    expect(sent).toEqual([]);
+    await settle(1000);
+    expect(sent).toEqual(['a:x:fired', 'a:y:fired']);
+  });
+
+  it('are not blocked by a held-back entry, and a held-back one is not sent early', async () => {
+    const w = startWorker();
+    const held = store.enqueue([entry('x', 2, 'a', { notBefore: clock.now() + 60_000 })]);
+    w.offer(held);
+    w.offer(store.enqueue([entry('y', 1, 'a')]));
+    await w.idle();
+    expect(sent).toEqual(['a:y:fired']);
+    await settle(60_000);
+    expect(sent).toEqual(['a:y:fired', 'a:x:resolved']);
+  });
+
+  it('leave nothing behind when the worker is stopped: a later start sends them', async () => {
+    const w = startWorker();
+    await w.stop();
+    w.offer(store.enqueue([entry('x', 1, 'a')]));
+    expect(sent).toEqual([]);
+    startWorker();
+    await settle();
+    expect(sent).toEqual(['a:x:fired']);
   });
 });

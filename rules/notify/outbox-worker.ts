@@ -73,6 +73,27 @@ export class OutboxWorker {
     });
   }
 
+  /**
+   * Entries just committed: each one whose channel is free and has nothing older to send goes at
+   * once, without the look through the table a pass takes (an alert leaves in the turn it fired;
+   * the pass cost 50-100 µs and waited for the next tick). The others wait for a pass.
+   */
+  offer(entries: readonly OutboxEntry[]): void {
+    if (!this.#running) return;
+    const now = this.#o.clock.now();
+    let waiting = false;
+    for (const entry of entries) {
+      if (entry.state !== 'pending') continue;
+      const free =
+        entry.notBefore <= now &&
+        !this.#busy.has(entry.channel) &&
+        !this.#o.store.hasPendingBefore(entry.channel, entry.id, now);
+      if (free) this.#deliver(entry);
+      else waiting = true;
+    }
+    if (waiting) this.wake();
+  }
+
   /** Resolves when nothing is being sent (tests). */
   async idle(): Promise<void> {
     while (this.#inFlight.size || this.#scheduled) {

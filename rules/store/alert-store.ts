@@ -27,6 +27,8 @@ export class AlertStore {
   readonly #db: SqliteDatabase;
   readonly #sql: Record<string, Statement>;
   readonly #inTransaction: <T>(fn: () => T) => T;
+  readonly #urgent: Array<() => void> = [];
+  readonly #later: Array<() => void> = [];
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -72,9 +74,46 @@ export class AlertStore {
   /**
    * Runs `fn` in one transaction. Inside one already (an alert change within the rule state's
    * commit), `fn` joins it: one commit, no savepoint; an error still undoes the whole of it.
+   * Once it commits, the work queued with `afterCommit` runs: the urgent first, each kind in the
+   * order it was queued.
    */
   transaction<T>(fn: () => T): T {
-    return this.#db.inTransaction ? fn() : this.#inTransaction(fn);
+    if (this.#db.inTransaction) return fn();
+    let result: T;
+    try {
+      result = this.#inTransaction(fn);
+    } catch (err) {
+      // Rolled back: what was to follow it never happened.
+      this.#urgent.length = 0;
+      this.#later.length = 0;
+      throw err;
+    }
+    this.#runAfterCommit();
+    return result;
+  }
+
+  /**
+   * Runs `work` once the transaction under way has committed (at once outside one); not at all if
+   * it rolls back. `urgent` work (sending an alert) goes before the rest (series, logs, listeners),
+   * however many changes the transaction holds.
+   */
+  afterCommit(work: () => void, urgent = false): void {
+    if (!this.#db.inTransaction) return work();
+    (urgent ? this.#urgent : this.#later).push(work);
+  }
+
+  #runAfterCommit(): void {
+    let failed: { err: unknown } | undefined;
+    while (this.#urgent.length || this.#later.length) {
+      const work = (this.#urgent.length ? this.#urgent : this.#later).shift()!;
+      try {
+        work();
+      } catch (err) {
+        // The commit stands: the rest still runs, and the first error is the caller's to see.
+        failed ??= { err };
+      }
+    }
+    if (failed) throw failed.err;
   }
 
   save(alert: Alert): void {

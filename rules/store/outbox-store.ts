@@ -88,16 +88,41 @@ export class OutboxStore {
       dead: db.prepare(
         `UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?`,
       ),
+      pendingBefore: db.prepare(
+        `SELECT 1 FROM outbox WHERE state = 'pending' AND channel = ? AND not_before <= ? AND id < ? LIMIT 1`,
+      ),
       forAlert: db.prepare(`SELECT * FROM outbox WHERE alert_id = ? ORDER BY id`),
       counts: db.prepare(`SELECT state, count(*) AS n FROM outbox GROUP BY state`),
     };
   }
 
-  /** Adds entries; one already queued for the same (alert, seq, channel) is left as it is. */
-  enqueue(entries: readonly NewOutboxEntry[]): number {
-    let added = 0;
-    for (const e of entries) added += this.#sql.insert!.run(e).changes;
+  /**
+   * Adds entries and returns those added, as stored; one already queued for the same (alert, seq,
+   * channel) is left as it is (and not returned).
+   */
+  enqueue(entries: readonly NewOutboxEntry[]): OutboxEntry[] {
+    const added: OutboxEntry[] = [];
+    for (const e of entries) {
+      const { changes, lastInsertRowid } = this.#sql.insert!.run(e);
+      if (changes)
+        added.push({
+          ...e,
+          id: Number(lastInsertRowid),
+          nextAt: e.notBefore,
+          attempts: 0,
+          lastError: null,
+          sentAt: null,
+        });
+    }
     return added;
+  }
+
+  /**
+   * True when an older entry than `id` that may go by `now` is still pending on `channel`: `id`
+   * has to wait for it (as `head` orders them; a held-back entry blocks nothing).
+   */
+  hasPendingBefore(channel: string, id: number, now: number): boolean {
+    return this.#sql.pendingBefore!.get(channel, now, id) !== undefined;
   }
 
   /** Voids a held-back "resolved" notice: the alert fired again within its flap window. */
