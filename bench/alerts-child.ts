@@ -30,6 +30,14 @@ export interface AlertLoadResult {
   missed: number;
   /** Each counted breach: probe device, publish and receipt as wall-clock ms (timeOrigin + now). */
   timings: Array<[string, number, number]>;
+  /**
+   * The longest a probe waited from its oldest unanswered breach to an alert, ms: over the probe
+   * interval (400 ms) when an alert came so late that the next breach went before it (a breach
+   * during an open alert repeats it, no new alert: that breach is counted missed).
+   */
+  longestWaitMs: number;
+  /** The longest this process's own pacing loop stood still between two ticks, ms. */
+  longestTickGapMs: number;
 }
 
 function pumpTelemetry(n: number, pressure = 3.4 + (n % 5) / 10): string {
@@ -64,6 +72,8 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   const probe = await connect('bench-probe');
   const watcher = await connect('bench-watcher');
   const pending = new Map<string, number>();
+  const oldest = new Map<string, number>();
+  let longestWaitMs = 0;
   const latenciesMs: number[] = [];
   const timings: AlertLoadResult['timings'] = [];
   const wall = (t: number) => performance.timeOrigin + t;
@@ -72,6 +82,9 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
     const m = JSON.parse(payload.toString()) as { device: string; event: string; rule: string };
     const sentAt = pending.get(m.device);
     if (m.event !== 'fired' || m.rule !== 'probe-low-pressure' || sentAt === undefined) return;
+    const waitedFrom = oldest.get(m.device) ?? sentAt;
+    oldest.delete(m.device);
+    if (waitedFrom >= t0 + 1000) longestWaitMs = Math.max(longestWaitMs, performance.now() - waitedFrom);
     // The first second is warm-up, as in the baseline: breaches go from the start (the alert
     // path's first runs are compiled then), but only those after it are counted.
     if (sentAt >= t0 + 1000) {
@@ -91,9 +104,14 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   let missed = 0;
   let nextProbe = t0 + o.probeEveryMs;
   let probeIndex = 0;
+  let longestTickGapMs = 0;
+  let lastTick = t0 + 1000;
   while (performance.now() - t0 < o.durationMs) {
     await new Promise((r) => setTimeout(r, 5));
     const now = performance.now();
+    // After the warm-up second, as the latencies.
+    if (now > lastTick) longestTickGapMs = Math.max(longestTickGapMs, now - lastTick);
+    lastTick = Math.max(lastTick, now);
     // Paced: send what the rate allows up to now, catching up after a slow tick.
     const due = Math.floor(((now - t0) / 1000) * o.ratePerSecond) - sent;
     // The breach goes at a spread-out place in the tick's burst, not always last: the baseline
@@ -105,6 +123,7 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
         const id = o.probes[probeIndex++ % o.probes.length]!;
         if (pending.has(id)) missed++;
         pending.set(id, performance.now());
+        if (!oldest.has(id)) oldest.set(id, performance.now());
         probe.publish(`cg/${o.site}/pump/${id}/telemetry`, pumpTelemetry(0, 1.0), { qos: 1 });
       }
       if (i === due) break;
@@ -118,7 +137,7 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
   await new Promise((r) => setTimeout(r, 2000));
   missed += pending.size;
   await Promise.all([...clients, probe, watcher].map((c) => c.endAsync()));
-  return { sent, elapsedMs, latenciesMs, missed, timings };
+  return { sent, elapsedMs, latenciesMs, missed, timings, longestWaitMs, longestTickGapMs };
 }
 
 serveInChild(run);

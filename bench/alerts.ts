@@ -38,6 +38,9 @@ export interface AlertBenchResult {
   store: 'influxdb' | 'embedded' | 'none';
   samples: number;
   missed: number;
+  /** The longest wait for an alert and the load process's longest stall (alerts-child.ts). */
+  longestWaitMs: number;
+  longestTickGapMs: number;
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
@@ -318,6 +321,8 @@ async function runAlerts(
         store: influxd ? 'influxdb' : 'embedded',
         samples: load.latenciesMs.length,
         missed: load.missed,
+        longestWaitMs: Math.round(load.longestWaitMs),
+        longestTickGapMs: Math.round(load.longestTickGapMs),
         ...latencySummary(load.latenciesMs),
         ...(trace ? { stages: stageSummary(load.timings, trace.log) } : {}),
         ...(trace && influxd ? { influxWrites: overlapOf(load.timings, trace.writes) } : {}),
@@ -453,6 +458,8 @@ async function runAedesRelay(
       store: 'none',
       samples: load.latenciesMs.length,
       missed: load.missed,
+      longestWaitMs: Math.round(load.longestWaitMs),
+      longestTickGapMs: Math.round(load.longestTickGapMs),
       ...latencySummary(load.latenciesMs),
     };
     return { result, latenciesMs: load.latenciesMs };
@@ -545,6 +552,8 @@ function pooledAlerts(runs: Array<{ result: AlertBenchResult; latenciesMs: numbe
     achievedPerSecond: meanOf(runs.map((r) => r.result.achievedPerSecond)),
     samples: runs.reduce((n, r) => n + r.result.samples, 0),
     missed: runs.reduce((n, r) => n + r.result.missed, 0),
+    longestWaitMs: Math.max(...runs.map((r) => r.result.longestWaitMs)),
+    longestTickGapMs: Math.max(...runs.map((r) => r.result.longestTickGapMs)),
     ...latencySummary(runs.flatMap((r) => r.latenciesMs)),
   };
 }

@@ -71,6 +71,20 @@ describe('the alert state machine', () => {
     expect(later.alert.id).not.toBe(a.id);
   });
 
+  it('with a flap window of 0 opens a new alert, notified, even in the millisecond the last one cleared', () => {
+    const noFlap = ruleOf({ when: { field: 'x', above: 1 }, flapWindow: '0s' });
+    const at = (now: number) => ({ ...ctx(now), rule: noFlap });
+    const a = fire(undefined, fired(2), at(T0)).alert;
+    const cleared = clear(a, 0, T0 + 5)!.alert;
+    const again = fire(cleared, fired(2), at(T0 + 5));
+    expect(again).toMatchObject({
+      notify: 'fired',
+      cancelResolvedNotice: false,
+      history: { action: 'fired' },
+    });
+    expect(again.alert.id).not.toBe(a.id);
+  });
+
   it('does not re-open what a person resolved', () => {
     const a: Alert = resolve(fire(undefined, fired(2), ctx(T0)).alert, 'duty', null, T0 + 1).alert;
     expect(fire(a, fired(2), ctx(T0 + 2)).notify).toBe('fired');

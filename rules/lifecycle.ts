@@ -113,6 +113,8 @@ export function fire(
     latest &&
     latest.resolvedBy === null &&
     latest.resolvedAt !== null &&
+    // A window of 0 holds nothing back, not even a firing in the millisecond the alert cleared.
+    rule.flapWindowMs > 0 &&
     now - latest.resolvedAt <= rule.flapWindowMs
   ) {
     const alert: Alert = {
