@@ -107,6 +107,35 @@ describe('Spool', () => {
     next.close();
   });
 
+  it('persists the ack position in the background while open, the newest last, and on close', async () => {
+    const spool = open();
+    for (let i = 0; i < 10; i++) spool.append(record(i), 1);
+    const ackFile = () => {
+      try {
+        return readFileSync(join(dir, 'ack'), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    spool.ack(spool.readBatch(1)!);
+    const first = ackFile();
+    await waitFor(() => ackFile() !== first, 'the first ack position on disk');
+    const afterOne = ackFile()!;
+    // Two more acks while the timer runs: one write, with the newest position.
+    spool.ack(spool.readBatch(1)!);
+    spool.ack(spool.readBatch(1)!);
+    await waitFor(() => ackFile() !== afterOne, 'the newest ack position on disk');
+    const [seq, offset] = afterOne.trim().split(' ').map(Number);
+    const [seq3, offset3] = ackFile()!.trim().split(' ').map(Number);
+    expect(seq3).toBe(seq);
+    expect(offset3).toBeGreaterThan(offset!);
+    spool.ack(spool.readBatch(1)!);
+    spool.close(); // at once, no timer
+    const reopened = open();
+    expect(drain(reopened)).toEqual(Array.from({ length: 6 }, (_, i) => record(i + 4).toString()));
+    reopened.close();
+  });
+
   it('skips a torn last record (truncated mid-record, garbage appended) and keeps everything before it', () => {
     const spool = open();
     for (let i = 0; i < 5; i++) spool.append(record(i), 1);
