@@ -26,7 +26,7 @@ export interface AlertLoadResult {
   elapsedMs: number;
   /** publish of a breach → its alert on `cg/{site}/alerts/{device}`, ms */
   latenciesMs: number[];
-  /** breaches whose alert never came */
+  /** breaches after the warm-up whose alert never came, or not before the probe's next breach */
   missed: number;
   /** Each counted breach: probe device, publish and receipt as wall-clock ms (timeOrigin + now). */
   timings: Array<[string, number, number]>;
@@ -121,7 +121,9 @@ async function run(o: AlertLoadOptions): Promise<AlertLoadResult> {
       if (i === probeAt) {
         nextProbe += o.probeEveryMs;
         const id = o.probes[probeIndex++ % o.probes.length]!;
-        if (pending.has(id)) missed++;
+        // Counted as the latencies are: a breach of the warm-up second, when the path first runs
+        // (compiled then), may well be overtaken by the next one.
+        if ((pending.get(id) ?? -Infinity) >= t0 + 1000) missed++;
         pending.set(id, performance.now());
         if (!oldest.has(id)) oldest.set(id, performance.now());
         probe.publish(`cg/${o.site}/pump/${id}/telemetry`, pumpTelemetry(0, 1.0), { qos: 1 });
