@@ -48,8 +48,9 @@ export class EmbeddedBroker {
   #server: Server | undefined;
   #tls: TlsServer | undefined;
   #stopping: Promise<void> | undefined;
-  /** Reads held by `holdInput`: each connection's `_nextBatch`, and how often it was called meanwhile. */
+  /** Between `holdInput` and `releaseInput`. */
   #holding = false;
+  /** Reads held meanwhile: each connection's `_nextBatch`, and how often it was called. */
   readonly #held = new Map<(err?: Error) => void, number>();
   /** Publishes authorised while input was held: acknowledged and forwarded on release. */
   readonly #heldAuthorised: Array<(error?: Error | null) => void> = [];
