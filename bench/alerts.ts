@@ -77,6 +77,8 @@ export interface StageSummary {
 }
 
 const SITE = 'bench';
+/** The pumps whose pressure the probe drops and restores. */
+const PROBES = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
 const KINDS = ['access', 'elevator', 'pump'] as const;
 
 function benchConfig(devices: number, probes: string[], influxUrl: string | undefined): Config {
@@ -292,7 +294,7 @@ async function runAlerts(
   options: AlertBenchOptions,
 ): Promise<{ result: AlertBenchResult; latenciesMs: number[] }> {
   const devices = options.devices ?? 1000;
-  const probes = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
+  const probes = PROBES;
   const influxd = options.influx === false ? undefined : await startInfluxd();
   try {
     const gateway = await startTestGateway(benchConfig(devices, probes, influxd?.url));
@@ -372,17 +374,31 @@ interface PassThroughBenchOptions {
   connections?: number;
 }
 
-async function runAedesLatency(
-  options: PassThroughBenchOptions,
-): Promise<{ result: PassThroughBenchResult; latenciesMs: number[] }> {
+/** A bare aedes broker on a free loopback port for `use(url)`, closed after it. */
+async function withBareBroker<T>(
+  use: (url: string, broker: Aedes) => Promise<T>,
+  setup: (broker: Aedes) => void = () => {},
+): Promise<T> {
   const broker = await Aedes.createBroker();
+  setup(broker);
   const server = createServer({ noDelay: true }, broker.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   try {
+    return await use(`mqtt://127.0.0.1:${port}`, broker);
+  } finally {
+    await new Promise<void>((r) => broker.close(() => r()));
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+async function runAedesLatency(
+  options: PassThroughBenchOptions,
+): Promise<{ result: PassThroughBenchResult; latenciesMs: number[] }> {
+  return withBareBroker(async (url) => {
     const load = await runInChild<PassThroughOptions, PassThroughResult>(
       new URL('./aedes-latency-child.ts', import.meta.url),
-      { url: `mqtt://127.0.0.1:${port}`, connections: options.connections ?? 10, ...options },
+      { url, connections: options.connections ?? 10, ...options },
     );
     const result: PassThroughBenchResult = {
       ratePerSecond: options.ratePerSecond,
@@ -392,10 +408,7 @@ async function runAedesLatency(
       ...latencySummary(load.latenciesMs),
     };
     return { result, latenciesMs: load.latenciesMs };
-  } finally {
-    await new Promise<void>((r) => broker.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-  }
+  });
 }
 
 /**
@@ -408,35 +421,32 @@ async function runAedesLatency(
 async function runAedesRelay(
   options: PassThroughBenchOptions,
 ): Promise<{ result: AlertBenchResult; latenciesMs: number[] }> {
-  const broker = await Aedes.createBroker();
-  const probes = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
   const probeTopic = `cg/${SITE}/pump/probe-`;
-  broker.authorizePublish = (_client, packet, done) => {
-    done(null);
-    if (!packet.topic.startsWith(probeTopic)) return;
-    const device = packet.topic.split('/')[3]!;
-    const values = (JSON.parse(packet.payload.toString()) as { values: Record<string, number> }).values;
-    const low = (values.outlet_pressure_bar ?? Infinity) < 2;
-    const body = { device, rule: 'probe-low-pressure', event: low ? 'fired' : 'resolved' };
-    broker.publish(
-      {
-        cmd: 'publish',
-        topic: `cg/${SITE}/alerts/${device}`,
-        payload: Buffer.from(JSON.stringify(body)),
-        qos: 1,
-        retain: false,
-        dup: false,
-      },
-      () => {},
-    );
+  const relayBreaches = (broker: Aedes): void => {
+    broker.authorizePublish = (_client, packet, done) => {
+      done(null);
+      if (!packet.topic.startsWith(probeTopic)) return;
+      const device = packet.topic.split('/')[3]!;
+      const values = (JSON.parse(packet.payload.toString()) as { values: Record<string, number> }).values;
+      const low = (values.outlet_pressure_bar ?? Infinity) < 2;
+      const body = { device, rule: 'probe-low-pressure', event: low ? 'fired' : 'resolved' };
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic: `cg/${SITE}/alerts/${device}`,
+          payload: Buffer.from(JSON.stringify(body)),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        () => {},
+      );
+    };
   };
-  const server = createServer({ noDelay: true }, broker.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
   const devices = 1000;
-  try {
+  return withBareBroker(async (url) => {
     const load = await loadInChild({
-      url: `mqtt://127.0.0.1:${port}`,
+      url,
       username: 'bench',
       password: 'bench',
       site: SITE,
@@ -444,7 +454,7 @@ async function runAedesRelay(
         id: `dev-${i}`,
         kind: KINDS[i % KINDS.length]!,
       })),
-      probes,
+      probes: PROBES,
       connections: options.connections ?? 10,
       ratePerSecond: options.ratePerSecond,
       durationMs: options.durationMs,
@@ -463,10 +473,7 @@ async function runAedesRelay(
       ...latencySummary(load.latenciesMs),
     };
     return { result, latenciesMs: load.latenciesMs };
-  } finally {
-    await new Promise<void>((r) => broker.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-  }
+  }, relayBreaches);
 }
 
 export interface AlertRoundsOptions {

@@ -410,10 +410,10 @@ export class Spool {
     this.#ackDirty = false;
     this.#ackWriting = true;
     const tmp = join(this.dir, 'ack.tmp-bg');
-    writeFile(tmp, `${this.#read.seq} ${this.#read.offset}\n`)
+    writeFile(tmp, this.#ackText())
       // Closed meanwhile: close() wrote the newest position itself, which this must not overwrite.
       .then(() => (this.#closed ? undefined : rename(tmp, join(this.dir, 'ack'))))
-      .catch((err: unknown) => this.#log.warn({ err }, 'could not persist the spool ack position'))
+      .catch((err: unknown) => this.#ackFailed(err))
       .finally(() => {
         this.#ackWriting = false;
         if (this.#ackDirty) this.#persistAckInBackground();
@@ -425,12 +425,20 @@ export class Spool {
     this.#ackDirty = false;
     const tmp = join(this.dir, 'ack.tmp');
     try {
-      writeFileSync(tmp, `${this.#read.seq} ${this.#read.offset}\n`);
+      writeFileSync(tmp, this.#ackText());
       renameSync(tmp, join(this.dir, 'ack'));
     } catch (err) {
-      // Harmless beyond a replay of stored batches after a restart.
-      this.#log.warn({ err }, 'could not persist the spool ack position');
+      this.#ackFailed(err);
     }
+  }
+
+  #ackText(): string {
+    return `${this.#read.seq} ${this.#read.offset}\n`;
+  }
+
+  /** Harmless beyond a replay of stored batches after a restart. */
+  #ackFailed(err: unknown): void {
+    this.#log.warn({ err }, 'could not persist the spool ack position');
   }
 
   #segmentPath(seq: number): string {
