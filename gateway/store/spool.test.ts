@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { tableCrc32 } from './spool-format.ts';
 import { Spool, type SpoolOptions } from './spool.ts';
@@ -133,6 +133,26 @@ describe('Spool', () => {
     spool.close(); // at once, no timer
     const reopened = open();
     expect(drain(reopened)).toEqual(Array.from({ length: 6 }, (_, i) => record(i + 4).toString()));
+    reopened.close();
+  });
+
+  it('keeps the newest ack position when it closes while a background ack write is under way', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const spool = open();
+      for (let i = 0; i < 10; i++) spool.append(record(i), 1);
+      spool.ack(spool.readBatch(1)!);
+      spool.ack(spool.readBatch(1)!);
+      vi.advanceTimersByTime(250); // the background write starts: nothing newer is pending
+      spool.close(); // before that write has landed
+    } finally {
+      vi.useRealTimers();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the background write settles
+    expect(readdirSync(dir).filter((f) => f.startsWith('ack'))).toEqual(['ack']);
+    const reopened = open();
+    expect(reopened.recovery.points).toBe(8);
+    expect(drain(reopened)).toEqual(Array.from({ length: 8 }, (_, i) => record(i + 2).toString()));
     reopened.close();
   });
 

@@ -14,7 +14,7 @@ import {
   writeFileSync,
   writevSync,
 } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -240,6 +240,8 @@ export class Spool {
     this.#closed = true;
     clearTimeout(this.#syncTimer);
     clearTimeout(this.#ackTimer);
+    // A background write under way will not rename its file now: this write must carry its position.
+    if (this.#ackWriting) this.#ackDirty = true;
     this.#persistAck();
     if (this.#writer) this.#closeWriter(this.#writer);
     this.#writer = undefined;
@@ -412,7 +414,7 @@ export class Spool {
     const tmp = join(this.dir, 'ack.tmp-bg');
     writeFile(tmp, this.#ackText())
       // Closed meanwhile: close() wrote the newest position itself, which this must not overwrite.
-      .then(() => (this.#closed ? undefined : rename(tmp, join(this.dir, 'ack'))))
+      .then(() => (this.#closed ? rm(tmp, { force: true }) : rename(tmp, join(this.dir, 'ack'))))
       .catch((err: unknown) => this.#ackFailed(err))
       .finally(() => {
         this.#ackWriting = false;
