@@ -253,6 +253,7 @@ export class InfluxSeriesStore implements SeriesStore {
       }
     }
     this.#spool?.close();
+    await this.#spool?.settled(); // its ack file final before anyone opens the directory again
     this.#http.close();
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
     this.#log.info({ stats: this.stats() }, 'series store stopped');

@@ -132,8 +132,8 @@ export class Spool {
   #syncTimer: NodeJS.Timeout | undefined;
   #ackTimer: NodeJS.Timeout | undefined;
   #ackDirty = false;
-  /** A background ack write is under way. */
-  #ackWriting = false;
+  /** The background ack write under way, if any. */
+  #ackWrite: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: SpoolOptions) {
@@ -234,14 +234,23 @@ export class Spool {
       }, 200).unref();
   }
 
+  /**
+   * Resolves when no background ack write is under way. After close(), the ack file then holds the
+   * final position: wait for this before opening the directory again in the same process.
+   */
+  async settled(): Promise<void> {
+    while (this.#ackWrite) await this.#ackWrite;
+  }
+
   /** Persists the ack position, fsyncs and closes the segment being written. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#syncTimer);
     clearTimeout(this.#ackTimer);
-    // A background write under way will not rename its file now: this write must carry its position.
-    if (this.#ackWriting) this.#ackDirty = true;
+    // A background write under way either skips its rename now or, when its rename had already
+    // started, writes the position again once that lands (see settled()).
+    if (this.#ackWrite) this.#ackDirty = true;
     this.#persistAck();
     if (this.#writer) this.#closeWriter(this.#writer);
     this.#writer = undefined;
@@ -408,17 +417,27 @@ export class Spool {
    * time, so a position never overwrites a newer one; an ack meanwhile is written after it.
    */
   #persistAckInBackground(): void {
-    if (!this.#ackDirty || this.#ackWriting || this.#closed) return;
+    if (!this.#ackDirty || this.#ackWrite || this.#closed) return;
     this.#ackDirty = false;
-    this.#ackWriting = true;
     const tmp = join(this.dir, 'ack.tmp-bg');
-    writeFile(tmp, this.#ackText())
-      // Closed meanwhile: close() wrote the newest position itself, which this must not overwrite.
-      .then(() => (this.#closed ? rm(tmp, { force: true }) : rename(tmp, join(this.dir, 'ack'))))
+    let renaming = false;
+    this.#ackWrite = writeFile(tmp, this.#ackText())
+      .then(() => {
+        // Closed meanwhile: close() wrote the newest position itself, which this must not overwrite.
+        if (this.#closed) return rm(tmp, { force: true });
+        renaming = true;
+        return rename(tmp, join(this.dir, 'ack'));
+      })
       .catch((err: unknown) => this.#ackFailed(err))
       .finally(() => {
-        this.#ackWriting = false;
-        if (this.#ackDirty) this.#persistAckInBackground();
+        this.#ackWrite = undefined;
+        if (this.#closed) {
+          // close() came while this rename was under way, which may have landed after its write.
+          if (renaming) {
+            this.#ackDirty = true;
+            this.#persistAck();
+          }
+        } else if (this.#ackDirty) this.#persistAckInBackground();
       });
   }
 
