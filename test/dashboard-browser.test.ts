@@ -227,7 +227,8 @@ describe('the dashboard in chromium', () => {
     await page.waitForSelector('.chart canvas');
     expect(Number(await page.getAttribute('.chart', 'data-points'))).toBeGreaterThanOrEqual(3);
     // Polled: under the full suite's load the canvas was once caught without a box right after
-    // it showed (a re-mount of the chart, cause not pinned down; see issue 8's notes).
+    // it showed. A likely cause, since fixed (chart-field.ts): a Modbus read that timed out left
+    // the field null, and the chart moved to another field and back, drawn anew each time.
     await expect
       .poll(async () => (await page.locator('.chart canvas').first().boundingBox())?.width ?? 0, {
         timeout: 10_000,

@@ -1,5 +1,6 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { chartField } from '../chart-field.ts';
 import { useLoad } from '../hooks.ts';
 import { clockTime, t } from '../i18n.ts';
 import { formatValue, onlineClass, onlineLabel } from '../format.ts';
@@ -30,7 +31,11 @@ export function DeviceView(props: { id: string; store: LiveStore }) {
     : [];
   const [field, setField] = useState<string | undefined>(undefined);
   const [range, setRange] = useState<number>(RANGES[0][1]);
-  const chosen = field && numeric.includes(field) ? field : numeric[0];
+  const chosen = device ? chartField(field, device.values) : undefined;
+  // The field first shown stays picked: a failed read of it must not move the chart elsewhere.
+  useEffect(() => {
+    if (chosen !== undefined && chosen !== field) setField(chosen);
+  }, [chosen, field]);
   if (detail.error && !device) return <p class="error">{detail.error}</p>;
   if (!device) return <p class="dim">{t('loading')}</p>;
   const cameras = (detail.data?.links ?? []).filter((l) => l.kind === 'camera');
