@@ -306,6 +306,7 @@ describe('GET /api/openapi.json', () => {
         'POST /api/users/{username}/disable',
         'POST /api/users/{username}/enable',
         'POST /api/users/{username}/password',
+        'POST /api/users/{username}/role',
         'GET /api/audit',
       ].sort(),
     );

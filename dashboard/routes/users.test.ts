@@ -38,6 +38,7 @@ describe('user routes', () => {
     ['POST', '/api/users/night-1/disable', undefined],
     ['POST', '/api/users/night-1/enable', undefined],
     ['POST', '/api/users/night-1/password', { password: 'another-pass-1' }],
+    ['POST', '/api/users/night-1/role', { role: 'viewer' }],
     ['GET', '/api/audit', undefined],
   ];
 
@@ -110,10 +111,39 @@ describe('user routes', () => {
     expect((await login('night-1', 'brand-new-pass')).statusCode).toBe(200);
   });
 
+  it("changes a user's role: their sessions end, the next login has the new role, the audit says from what", async () => {
+    await post('/api/users', tokens.admin, NEW_USER);
+    const before = (await login('night-1', NEW_USER.password)).json().token as string;
+    expect((await get('/api/session', before)).json().role).toBe('operator');
+
+    const changed = await post('/api/users/night-1/role', tokens.admin, { role: 'viewer' });
+    expect(changed.statusCode).toBe(200);
+    expect(userSchema.strict().parse(changed.json())).toMatchObject({ username: 'night-1', role: 'viewer' });
+    expect((await get('/api/session', before)).statusCode).toBe(401);
+    const after = (await login('night-1', NEW_USER.password)).json().token as string;
+    expect((await get('/api/session', after)).json().role).toBe('viewer');
+    const listed = (await get('/api/users')).json() as Array<{ username: string; role: string }>;
+    expect(listed.find((u) => u.username === 'night-1')!.role).toBe('viewer');
+    const audit = (await get('/api/audit')).json() as Array<{ action: string; target: string; detail: string }>;
+    expect(audit.find((e) => e.action === 'user.role')).toMatchObject({
+      target: 'night-1',
+      detail: 'operator → viewer',
+    });
+
+    // A managed administrator cannot lower their own role (nobody could give it back to them).
+    await post('/api/users', tokens.admin, { username: 'boss', role: 'admin', password: 'boss-password-1' });
+    const boss = (await login('boss', 'boss-password-1')).json().token as string;
+    const self = await post('/api/users/boss/role', boss, { role: 'viewer' });
+    expect(self.statusCode).toBe(409);
+    expect(self.json().error.message).toMatch(/your own role/);
+    expect((await post('/api/users/night-1/role', boss, { role: 'operator' })).json().role).toBe('operator');
+  });
+
   it('keeps admin and config users read-only (409) and refuses taken names (409), unknown users (404)', async () => {
     for (const name of ['admin', 'duty', 'guard']) {
       for (const action of ['disable', 'enable'])
         expect((await post(`/api/users/${name}/${action}`, tokens.admin)).statusCode).toBe(409);
+      expect((await post(`/api/users/${name}/role`, tokens.admin, { role: 'viewer' })).statusCode).toBe(409);
       const reset = await post(`/api/users/${name}/password`, tokens.admin, { password: 'whatever-123' });
       expect(reset.statusCode).toBe(409);
       expect(reset.json().error.code).toBe('CGW_CONFLICT');
@@ -124,6 +154,7 @@ describe('user routes', () => {
     expect((await post('/api/users', tokens.admin, NEW_USER)).statusCode).toBe(201);
     expect((await post('/api/users', tokens.admin, NEW_USER)).statusCode).toBe(409);
     expect((await post('/api/users/nobody/disable', tokens.admin)).statusCode).toBe(404);
+    expect((await post('/api/users/nobody/role', tokens.admin, { role: 'viewer' })).statusCode).toBe(404);
   });
 
   it('answers 400 naming the field for bad input', async () => {
@@ -134,6 +165,7 @@ describe('user routes', () => {
       ['/api/users', { username: 'x', role: 'viewer' }, /body field "password": required/],
       ['/api/users', { ...NEW_USER, extra: 1 }, /unknown "extra"/],
       ['/api/users/night-1/password', {}, /body field "password": required/],
+      ['/api/users/night-1/role', { role: 'root' }, /body field "role"/],
       ['/api/users/bad%20name/disable', {}, /path parameter "username"/],
     ];
     for (const [url, payload, message] of cases) {

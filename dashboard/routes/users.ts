@@ -34,7 +34,7 @@ export const auditEntrySchema = z.object({
   username: z.string().meta({ description: 'who; for a failed login the username tried' }),
   action: z.string().meta({
     description:
-      'login, login.failed, logout, alert.ack, alert.resolve, alert.ack-link, user.create, user.disable, user.enable, user.password',
+      'login, login.failed, logout, alert.ack, alert.resolve, alert.ack-link, user.create, user.disable, user.enable, user.role, user.password',
   }),
   target: z.string().nullable(),
   address: z.string().nullable().meta({ description: 'client address' }),
@@ -48,6 +48,7 @@ const createBody = z.strictObject({
 });
 const userParams = z.strictObject({ username: usernameSchema });
 const passwordBody = z.strictObject({ password: passwordSchema });
+const roleBody = z.strictObject({ role: z.enum(ROLES) });
 export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   from: timeParam.optional().meta({ description: 'at or after (epoch ms or ISO 8601)' }),
@@ -123,6 +124,30 @@ export const userRoutes: FastifyPluginAsync<UserRouteOptions> = async (root, dep
         return user;
       },
     );
+
+  app.post(
+    '/api/users/:username/role',
+    {
+      schema: {
+        summary: "Change a user's role; their sessions end (admin)",
+        description: '409 for `admin`, config users (read-only) and yourself.',
+        tags: ['users'],
+        params: userParams,
+        body: roleBody,
+        response: { 200: userSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      // An administrator who lowers their own role locks themselves out of this page.
+      if (username === request.user!.username)
+        throw new GatewayError('CGW_CONFLICT', 'you cannot change your own role');
+      const { user, was } = auth.setRole(username, request.body.role);
+      hub.closeUser(username);
+      record(request, 'user.role', username, { detail: `${was} → ${user.role}` });
+      return user;
+    },
+  );
 
   app.post(
     '/api/users/:username/password',

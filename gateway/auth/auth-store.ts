@@ -118,6 +118,14 @@ export class UserStore {
     );
   }
 
+  setRole(username: string, role: Role, now: number): boolean {
+    return (
+      this.#db
+        .prepare('UPDATE users SET role = ?, updated_at = ? WHERE username = ?')
+        .run(role, now, username).changes === 1
+    );
+  }
+
   setPasswordHash(username: string, passwordHash: string, now: number): boolean {
     return (
       this.#db

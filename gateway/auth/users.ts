@@ -215,6 +215,18 @@ export class AuthService {
     return this.#info(username);
   }
 
+  /**
+   * Gives a managed user another role. Their sessions end: a session carries the role it was
+   * opened with, and a lowered role must hold at once.
+   */
+  setRole(username: string, role: Role): { user: UserInfo; was: Role } {
+    const store = this.#managedStore();
+    const was = this.#managedUser(username).role;
+    store.setRole(username, role, this.#clock.now());
+    this.#sessions.deleteUser(username);
+    return { user: this.#info(username), was };
+  }
+
   /** Sets a managed user's password; their sessions end (they log in with the new one). */
   async resetPassword(username: string, password: string): Promise<UserInfo> {
     const store = this.#managedStore();
