@@ -36,6 +36,8 @@ export const httpConfigSchema = z.strictObject({
     }),
   /** How long a dashboard/API session lives from login (it does not slide). */
   sessionTtl: durationMs.prefault('12h'),
+  /** How long the audit log keeps an entry: it holds usernames and client addresses. */
+  auditRetention: durationMs.prefault('180d'),
 });
 
 export type HttpConfig = z.infer<typeof httpConfigSchema>;

@@ -7,6 +7,7 @@ import { buildApp } from '../dashboard/app.ts';
 import { engineDevices } from '../rules/compile.ts';
 import { AlertEngine, type AlertEngineOptions } from '../rules/engine.ts';
 import { AlarmsFirst } from './alarms-first.ts';
+import { keepAuditFor } from './auth/audit-retention.ts';
 import { openAuthStore, type UserStore } from './auth/auth-store.ts';
 import { setupAuth } from './auth/users.ts';
 import { Bus } from './bus.ts';
@@ -163,6 +164,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const authStore = openAuthStore(join(dataDir, 'auth.db'));
     stops.push(() => authStore.close());
+    stops.push(
+      keepAuditFor({
+        audit: authStore.audit,
+        keepMs: config.http.auditRetention,
+        clock,
+        log: log.child({ module: 'audit' }),
+      }),
+    );
     const { auth, generatedAdminPassword } = await setupAuthPersisted(
       config,
       options.env,

@@ -149,6 +149,13 @@ export class AuditLog {
       .run(entry.ts, entry.username, entry.action, entry.target, entry.address, entry.detail);
   }
 
+  /** Deletes up to `limit` entries older than `before`, oldest first; returns how many. */
+  pruneBefore(before: number, limit: number): number {
+    return this.#db
+      .prepare('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE ts < ? ORDER BY ts LIMIT ?)')
+      .run(before, limit).changes;
+  }
+
   /** Newest first; `from` inclusive, `to` exclusive. */
   list(query: { limit: number; from?: number; to?: number }): AuditEntry[] {
     return this.#db
