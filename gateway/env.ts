@@ -1,4 +1,5 @@
 import { GatewayError } from './errors.ts';
+import { influxConfigSchema } from './store/config.ts';
 import { parseInfluxUrl } from './store/index.ts';
 import type { Config } from './config/schema.ts';
 
@@ -39,8 +40,10 @@ export function applyEnv(config: Config, env: RuntimeEnv): Config {
   });
 }
 
+/** The `influx:` defaults (batching, spool limit) for a URL that comes from the environment alone. */
 function defaultsForInflux() {
-  return { batchSize: 5000, flushMs: 500, database: 'community' };
+  const { url: _url, ...defaults } = influxConfigSchema.parse({ url: 'http://127.0.0.1' });
+  return defaults;
 }
 
 function portOf(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -155,6 +155,33 @@ describe('InfluxSeriesStore (against a stand-in InfluxDB)', () => {
     await vi.waitFor(() => expect(linesOf(fake.writes).length).toBe(250), { timeout: 2000 });
   });
 
+  it('past the spool limit keeps new points in memory, says so in health, and loses none once InfluxDB is back', async () => {
+    let down = true;
+    fake.answer = () => (down ? { status: 503, error: 'engine busy' } : { status: 204 });
+    // About 60 bytes a point: the first batches fill the 3,000-byte spool, the rest wait in memory.
+    newStore({ spool: { maxBytes: 3000, segmentBytes: 1000 } });
+    await store.start();
+    for (let i = 0; i < 10; i++) {
+      store.write(points(10, i * 10));
+      await turn();
+    }
+    await store.flush();
+    const { spoolDepth, pending } = store.stats();
+    expect(spoolDepth).toBeGreaterThan(0);
+    expect(spoolDepth).toBeLessThan(100);
+    expect(pending).toBe(100); // the rest in memory
+    expect(store.health()).toMatchObject({ state: 'down', detail: expect.stringMatching(/spool full/) });
+    down = false;
+    await vi.waitFor(() => expect(store.stats().written).toBe(100), { timeout: 5000 });
+    const seqs = linesOf(fake.writes).map((l) => /seq=(\d+)/.exec(l)![1]);
+    expect(new Set(seqs).size).toBe(100);
+    expect(store.stats().rejected).toBe(0);
+    // Written again: the spool takes points once more.
+    store.write(points(5, 100));
+    await turn();
+    expect(store.health().detail).not.toMatch(/spool full/);
+  });
+
   it('stop() is bounded when InfluxDB hangs, and leaves the unsent points in the spool', async () => {
     fake.answer = () => 'hang';
     newStore({ stopTimeoutMs: 300, requestTimeoutMs: 30_000 });

@@ -5,7 +5,7 @@ import { formatDuration } from '../duration.ts';
 import { errorMessage, isGatewayError } from '../errors.ts';
 import { LogThrottle, type Logger } from '../log.ts';
 import { backoffDelayMs, type BackoffOptions } from '../backoff.ts';
-import type { InfluxConfig } from './config.ts';
+import { SPOOL_MAX_MB, type InfluxConfig } from './config.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { InfluxReader } from './influx-query.ts';
 import { encodePoint } from './line-protocol.ts';
@@ -110,6 +110,8 @@ export class InfluxSeriesStore implements SeriesStore {
   #kickAgain = false;
   #waiters: { target: number; resolve: () => void }[] = [];
   #stopped: Promise<void> | undefined;
+  /** Why the last spool append was refused (full, disk full, unwritable); cleared by the next that works. */
+  #spoolRefusal: string | undefined;
 
   constructor(options: InfluxSeriesStoreOptions) {
     this.#config = options.config;
@@ -117,7 +119,12 @@ export class InfluxSeriesStore implements SeriesStore {
     this.#clock = options.clock ?? systemClock;
     this.#retry = { minMs: options.retry?.minMs ?? 250, maxMs: options.retry?.maxMs ?? 30_000 };
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
-    this.#spoolOptions = { ...options.spool, dir: join(options.dataDir, 'spool'), log: this.#log };
+    this.#spoolOptions = {
+      maxBytes: (options.config.spoolMaxMB ?? SPOOL_MAX_MB) * 1024 * 1024,
+      ...options.spool,
+      dir: join(options.dataDir, 'spool'),
+      log: this.#log,
+    };
     this.#http = new InfluxHttp({
       url: options.config.url,
       database: options.config.database,
@@ -207,11 +214,14 @@ export class InfluxSeriesStore implements SeriesStore {
           }
         : {
             state: 'down',
-            detail: `InfluxDB unreachable and spool unwritable: ${this.#memoryCount} points in memory only`,
+            detail: `InfluxDB unreachable and ${this.#spoolRefusal ?? 'spool unwritable'}: ${this.#memoryCount} points in memory only`,
           };
     }
     if (!diskOk)
-      return { state: 'degraded', detail: 'spool not writable: points are sent without a disk copy' };
+      return {
+        state: 'degraded',
+        detail: `${this.#spoolRefusal ?? 'spool not writable'}: points are sent without a disk copy`,
+      };
     if (this.#link === 'unknown') return { state: 'degraded', detail: 'connecting to InfluxDB' };
     const replay = this.#backlog > 0 ? `, replaying ${this.#backlog} spooled points` : '';
     return {
@@ -286,7 +296,9 @@ export class InfluxSeriesStore implements SeriesStore {
       try {
         this.#spool.append(payload, count);
         onDisk = true;
+        this.#spoolRefusal = undefined;
       } catch (err) {
+        this.#spoolRefusal = errorMessage(err);
         if (this.#rejectLog.take('spool-append', this.#clock.now()) !== undefined) {
           this.#log.error({ err }, 'spool append failed: holding points in memory');
         }

@@ -156,6 +156,31 @@ describe('Spool', () => {
     reopened.close();
   });
 
+  it('refuses an append past maxBytes, and takes appends again once acknowledged segments are gone', () => {
+    const size = record(0).length + 16; // payload and header
+    const spool = open({ maxBytes: 3 * size, segmentBytes: size });
+    for (let i = 0; i < 3; i++) spool.append(record(i), 1);
+    expect(spool.bytes).toBe(3 * size);
+    expect(() => spool.append(record(3), 1)).toThrow(/spool full: .* its limit is/);
+    expect(spool.depth).toBe(3); // nothing half-written
+    spool.ack(spool.readBatch(1)!); // a whole segment acknowledged: deleted
+    expect(spool.bytes).toBe(2 * size);
+    spool.append(record(3), 1);
+    expect(drain(spool)).toEqual([1, 2, 3].map((i) => record(i).toString()));
+    spool.close();
+  });
+
+  it('will not start a segment that leaves less than keepFreeBytes on the disk', () => {
+    const spool = open({ keepFreeBytes: Number.MAX_SAFE_INTEGER });
+    expect(() => spool.append(record(0), 1)).toThrow(/disk almost full: .* free/);
+    expect(segments()).toEqual([]);
+    spool.close();
+    const roomy = open({ keepFreeBytes: 1 });
+    roomy.append(record(0), 1);
+    expect(roomy.depth).toBe(1);
+    roomy.close();
+  });
+
   it('skips a torn last record (truncated mid-record, garbage appended) and keeps everything before it', () => {
     const spool = open();
     for (let i = 0; i < 5; i++) spool.append(record(i), 1);

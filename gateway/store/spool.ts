@@ -9,6 +9,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  statfsSync,
   unlink,
   unlinkSync,
   writeFileSync,
@@ -63,8 +64,21 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Interval of the background fsync; 0 = fsync every append (default 1000). */
   fsyncMs?: number;
+  /**
+   * Most bytes the spool may hold on disk (default no limit): an append past it is refused, and
+   * the caller decides what becomes of the points.
+   */
+  maxBytes?: number;
+  /**
+   * Free space a new segment must leave on the filesystem (default 1 GiB), so that a long outage
+   * never fills the disk the alert store and the rest of the gateway write to.
+   */
+  keepFreeBytes?: number;
   log?: Logger;
 }
+
+const GiB = 1024 * 1024 * 1024;
+const inMiB = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** Where reading resumes: a segment and a byte offset in it. */
 export interface SpoolPosition {
@@ -118,6 +132,8 @@ export class Spool {
   readonly recovery: SpoolRecovery;
   readonly #segmentBytes: number;
   readonly #fsyncMs: number;
+  readonly #maxBytes: number;
+  readonly #keepFreeBytes: number;
   readonly #log: Logger;
   /** Segments still holding unacknowledged records (and the one being written), by seq. */
   readonly #segments: Segment[] = [];
@@ -140,6 +156,8 @@ export class Spool {
     this.dir = options.dir;
     this.#segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
     this.#fsyncMs = options.fsyncMs ?? 1000;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#keepFreeBytes = options.keepFreeBytes ?? GiB;
     this.#log = options.log ?? silentLogger();
     mkdirSync(this.dir, { recursive: true });
     const { recovery, read, lastSeq } = this.#recover();
@@ -158,6 +176,13 @@ export class Spool {
     return this.#depth;
   }
 
+  /** Bytes of the segments on disk (acknowledged records leave with their whole segment). */
+  get bytes(): number {
+    let bytes = 0;
+    for (const seg of this.#segments) bytes += seg.end;
+    return bytes;
+  }
+
   /**
    * Appends one record. Synchronous: when it returns the record survives a kill -9. Throws
    * CGW_STORE_UNAVAILABLE when the disk refuses (full, read-only); the next append starts a new
@@ -165,7 +190,14 @@ export class Spool {
    */
   append(payload: Buffer, count: number): void {
     if (this.#closed) throw new GatewayError('CGW_STORE_UNAVAILABLE', 'spool is closed');
+    const bytes = this.bytes;
+    if (bytes + HEADER + payload.length > this.#maxBytes)
+      throw new GatewayError(
+        'CGW_STORE_UNAVAILABLE',
+        `spool full: ${inMiB(bytes)} on disk, its limit is ${inMiB(this.#maxBytes)}`,
+      );
     if (this.#writer && this.#writer.end >= this.#segmentBytes) this.#seal();
+    if (!this.#writer) this.#checkFreeSpace();
     let writer: Writer;
     try {
       writer = this.#writer ?? this.#createSegment();
@@ -464,6 +496,22 @@ export class Spool {
 
   #segmentPath(seq: number): string {
     return join(this.dir, `seg-${String(seq).padStart(12, '0')}.wal`);
+  }
+
+  /** Refuses a new segment when the filesystem has less than `keepFreeBytes` left. */
+  #checkFreeSpace(): void {
+    let free: number;
+    try {
+      const fs = statfsSync(this.dir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return; // no answer: the write itself will say whether the disk takes it
+    }
+    if (free < this.#keepFreeBytes)
+      throw new GatewayError(
+        'CGW_STORE_UNAVAILABLE',
+        `disk almost full: ${inMiB(free)} free, the spool leaves ${inMiB(this.#keepFreeBytes)} to the rest of the gateway`,
+      );
   }
 
   #createSegment(): Writer {
