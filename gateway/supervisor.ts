@@ -8,6 +8,7 @@ import { engineDevices } from '../rules/compile.ts';
 import { AlertEngine, type AlertEngineOptions } from '../rules/engine.ts';
 import { AlarmsFirst } from './alarms-first.ts';
 import { keepAuditFor } from './auth/audit-retention.ts';
+import { lockDataDir } from './data-lock.ts';
 import { openAuthStore, type UserStore } from './auth/auth-store.ts';
 import { setupAuth } from './auth/users.ts';
 import { Bus } from './bus.ts';
@@ -71,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(options.env.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const stops: Array<() => Promise<void> | void> = [];
+  const stops: Array<() => Promise<void> | void> = [lockDataDir(dataDir)];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse().splice(0)) {
       try {

@@ -124,7 +124,11 @@ describe('user routes', () => {
     expect((await get('/api/session', after)).json().role).toBe('viewer');
     const listed = (await get('/api/users')).json() as Array<{ username: string; role: string }>;
     expect(listed.find((u) => u.username === 'night-1')!.role).toBe('viewer');
-    const audit = (await get('/api/audit')).json() as Array<{ action: string; target: string; detail: string }>;
+    const audit = (await get('/api/audit')).json() as Array<{
+      action: string;
+      target: string;
+      detail: string;
+    }>;
     expect(audit.find((e) => e.action === 'user.role')).toMatchObject({
       target: 'night-1',
       detail: 'operator → viewer',

@@ -12,7 +12,14 @@ afterEach(() => store?.close());
 function setup(entries: number[]) {
   store = openAuthStore(':memory:');
   for (const ts of entries)
-    store.audit.record({ ts, username: 'duty', action: 'login', target: null, address: '10.0.0.9', detail: null });
+    store.audit.record({
+      ts,
+      username: 'duty',
+      action: 'login',
+      target: null,
+      address: '10.0.0.9',
+      detail: null,
+    });
   let now = 400 * DAY;
   const lines: Array<{ msg: string; deleted?: number }> = [];
   const destination = new Writable({
@@ -36,7 +43,12 @@ function setup(entries: number[]) {
 describe('keepAuditFor', () => {
   it('deletes what is older than the retention, a chunk per turn, and keeps the rest', async () => {
     // 2,500 entries from 300 days ago, 3 from yesterday; keep 180 days.
-    const s = setup([...Array.from({ length: 2500 }, (_, i) => 100 * DAY + i), 399 * DAY, 399 * DAY, 399 * DAY]);
+    const s = setup([
+      ...Array.from({ length: 2500 }, (_, i) => 100 * DAY + i),
+      399 * DAY,
+      399 * DAY,
+      399 * DAY,
+    ]);
     const stop = keepAuditFor({ audit: s.audit, keepMs: 180 * DAY, clock: s.clock, log: s.log, chunk: 1000 });
     expect(s.count()).toBe(1503); // one chunk at once, the rest on later turns
     await waitFor(() => s.count() === 3, 'the old entries deleted');
@@ -60,7 +72,14 @@ describe('keepAuditFor', () => {
       everyMs: 20,
     });
     await waitFor(() => s.count() === 0, 'the rest deleted');
-    s.audit.record({ ts: 399 * DAY, username: 'duty', action: 'logout', target: null, address: null, detail: null });
+    s.audit.record({
+      ts: 399 * DAY,
+      username: 'duty',
+      action: 'logout',
+      target: null,
+      address: null,
+      detail: null,
+    });
     s.advance(200 * DAY); // yesterday's entry is now past the retention: the next pass takes it
     await waitFor(() => s.count() === 0, 'the next pass');
     again();

@@ -46,7 +46,8 @@ export function keepAuditFor(options: AuditRetentionOptions): () => void {
         return;
       }
       running = false;
-      if (deleted > 0) log.info({ deleted }, `audit log: ${deleted} entries older than the retention deleted`);
+      if (deleted > 0)
+        log.info({ deleted }, `audit log: ${deleted} entries older than the retention deleted`);
     };
     step();
   };

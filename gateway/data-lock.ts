@@ -1,0 +1,58 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { GatewayError } from './errors.ts';
+
+/** The lock file in the data directory: the pid of the gateway that uses it. */
+export const LOCK_FILE = 'gateway.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // there, but not ours to signal
+  }
+}
+
+/**
+ * Claims `dir` for this process: two gateways on one data directory would both replay its spool
+ * and both send every alert's notifications. A lock left by a process that is gone (kill -9, power
+ * loss) is taken over. Throws `CGW_CONFLICT` naming the other process; returns the release.
+ */
+export function lockDataDir(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      let holder: number;
+      try {
+        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      } catch {
+        holder = Number.NaN; // gone meanwhile, or unreadable: try once more
+      }
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
+        throw new GatewayError(
+          'CGW_CONFLICT',
+          `another gateway (pid ${holder}) uses the data directory ${dir}: stop it, or give this one its own CGW_DATA_DIR`,
+        );
+      try {
+        unlinkSync(path); // stale: its process is gone
+      } catch {
+        // removed by someone else meanwhile
+      }
+      continue;
+    }
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+    return () => {
+      try {
+        if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    };
+  }
+}
