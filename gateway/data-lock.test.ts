@@ -26,30 +26,46 @@ function otherProcess(): ChildProcess {
 }
 
 const lockPath = () => join(dir, LOCK_FILE);
+const holderIn = () => readFileSync(lockPath(), 'utf8').split(' ')[0]!.trim();
 
 describe('lockDataDir', () => {
   it('claims the directory with its pid and gives it back on release', () => {
     const release = lockDataDir(dir);
-    expect(readFileSync(lockPath(), 'utf8').trim()).toBe(String(process.pid));
+    expect(holderIn()).toBe(String(process.pid));
     release();
     expect(existsSync(lockPath())).toBe(false);
+  });
+
+  it('refuses a directory a running gateway process has locked', async () => {
+    const code = `import('./gateway/data-lock.ts').then((m) => { m.lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setTimeout(() => {}, 30000); })`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => d.includes('locked') && resolve()),
+    );
+    expect(() => lockDataDir(dir)).toThrow(`another gateway (pid ${child.pid}) uses the data directory`);
   });
 
   it('refuses a directory another live process holds, naming it', () => {
     const other = otherProcess();
     writeFileSync(lockPath(), `${other.pid}\n`);
     expect(() => lockDataDir(dir)).toThrow(`another gateway (pid ${other.pid}) uses the data directory`);
-    expect(readFileSync(lockPath(), 'utf8').trim()).toBe(String(other.pid));
+    expect(holderIn()).toBe(String(other.pid));
   });
 
   it('takes over a lock whose process is gone (kill -9) or that is unreadable', async () => {
     const gone = otherProcess();
     gone.kill('SIGKILL');
     await new Promise((resolve) => gone.once('exit', resolve));
-    for (const leftover of [`${gone.pid}\n`, 'garbage']) {
+    // The last: a live pid that started after the lock was written (a container restarted with the
+    // same small pids) is not the gateway that wrote it.
+    const other = otherProcess();
+    for (const leftover of [`${gone.pid}\n`, 'garbage', `${other.pid} 1\n`]) {
       writeFileSync(lockPath(), leftover);
       const release = lockDataDir(dir);
-      expect(readFileSync(lockPath(), 'utf8').trim()).toBe(String(process.pid));
+      expect(holderIn()).toBe(String(process.pid));
       release();
     }
   });
@@ -59,7 +75,7 @@ describe('lockDataDir', () => {
     const other = otherProcess();
     writeFileSync(lockPath(), `${other.pid}\n`);
     release();
-    expect(readFileSync(lockPath(), 'utf8').trim()).toBe(String(other.pid));
+    expect(holderIn()).toBe(String(other.pid));
   });
 
   it('keeps a second gateway off a data directory in use, before it starts anything', async () => {

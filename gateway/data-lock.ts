@@ -15,6 +15,29 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * When a process started, in clock ticks since boot (Linux `/proc`); '' elsewhere. With the pid it
+ * tells a gateway that still runs from a process that got its pid later (a container restarted
+ * after a power cut starts its processes with the same small pids).
+ */
+function startTimeOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** The holder in a lock file's text (`<pid> <start time>`), if it still runs. */
+function liveHolder(text: string): number | undefined {
+  const [pidText, started = ''] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return undefined;
+  const now = startTimeOf(pid);
+  return started && now && started !== now ? undefined : pid;
+}
+
+/**
  * Claims `dir` for this process: two gateways on one data directory would both replay its spool
  * and both send every alert's notifications. A lock left by a process that is gone (kill -9, power
  * loss) is taken over. Throws `CGW_CONFLICT` naming the other process; returns the release.
@@ -27,25 +50,25 @@ export function lockDataDir(dir: string): () => void {
       fd = openSync(path, 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-      let holder: number;
+      let holder: number | undefined;
       try {
-        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+        holder = liveHolder(readFileSync(path, 'utf8'));
       } catch {
-        holder = Number.NaN; // gone meanwhile, or unreadable: try once more
+        holder = undefined; // gone meanwhile, or unreadable: try once more
       }
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
+      if (holder !== undefined)
         throw new GatewayError(
           'CGW_CONFLICT',
           `another gateway (pid ${holder}) uses the data directory ${dir}: stop it, or give this one its own CGW_DATA_DIR`,
         );
       try {
-        unlinkSync(path); // stale: its process is gone
+        unlinkSync(path); // stale: its process is gone (or its pid went to another process)
       } catch {
         // removed by someone else meanwhile
       }
       continue;
     }
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, `${process.pid} ${startTimeOf(process.pid)}\n`);
     closeSync(fd);
     return () => {
       try {
