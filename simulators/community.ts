@@ -58,6 +58,8 @@ export interface SimulatedCommunity {
   start(): Promise<void>;
   /** Clean stop of every device (retained offline status, DISCONNECT) and the clock. Idempotent. */
   stop(): Promise<void>;
+  /** The broker is about to stop on purpose: the devices keep quiet about losing it. */
+  expectBrokerGone(): void;
   device(id: string): SimulatedDevice | undefined;
   devices(): SimulatedDevice[];
   /** Totals over every device. */
@@ -171,6 +173,9 @@ export function createSimulatedCommunity(options: SimulatedCommunityOptions): Si
         log.info('simulated community stopped');
       })();
       return stopping;
+    },
+    expectBrokerGone() {
+      for (const runner of runners.values()) runner.client.expectBrokerGone();
     },
     device(id) {
       const runner = runners.get(id);

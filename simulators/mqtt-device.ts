@@ -59,6 +59,8 @@ export class MqttDeviceClient {
   readonly #log: Logger;
   #client: MqttClient | undefined;
   #stopping: Promise<void> | undefined;
+  /** The broker goes away on purpose (expectBrokerGone): losing it is no news. */
+  #quiet = false;
   #downSince: number | undefined;
   #lastError = '';
   readonly #connectListeners = new Set<() => void>();
@@ -98,11 +100,11 @@ export class MqttDeviceClient {
     client.on('close', () => {
       if (this.#client !== client || this.#downSince !== undefined) return;
       this.#downSince = Date.now();
-      if (!this.#stopping) this.#log.warn('disconnected from the broker; reconnecting');
+      if (!this.#stopping && !this.#quiet) this.#log.warn('disconnected from the broker; reconnecting');
     });
     client.on('error', (err) => {
       // Once per distinct error, not once per reconnect attempt.
-      if (err.message === this.#lastError) return;
+      if (err.message === this.#lastError || this.#stopping || this.#quiet) return;
       this.#lastError = err.message;
       this.#log.warn({ err: err.message }, 'MQTT connection problem');
     });
@@ -185,6 +187,11 @@ export class MqttDeviceClient {
    * Clean stop: a retained `{"online": false}`, then DISCONNECT (so no last will). Bounded by
    * `stopTimeoutMs` when the broker does not answer. Idempotent.
    */
+  /** The broker is about to stop on purpose (the demo shutting down): no warnings when it goes. */
+  expectBrokerGone(): void {
+    this.#quiet = true;
+  }
+
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;

@@ -61,7 +61,11 @@ describe('cgw demo', () => {
     );
     expect(new Set(devices.map((d) => d.kind))).toEqual(new Set(['access', 'elevator', 'camera', 'pump']));
 
+    const before = demo.stdout.length;
     expect(await demo.stop('SIGINT')).toBe(0);
+    // Stopping is quiet: no device alerted as offline, no simulated device complaining about the broker.
+    const atStop = demo.stdout.slice(before);
+    expect(atStop).not.toMatch(/ offline: |is offline|disconnected from the broker|MQTT connection problem/);
   });
 });
 

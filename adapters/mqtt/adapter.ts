@@ -41,6 +41,8 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
   readonly #topics = new Map<string, DeviceTopic>();
   readonly #clock: Clock;
   #started: Promise<void> | undefined;
+  /** stop() has begun: wills the broker sets off by closing connections are dropped. */
+  #stopping = false;
 
   constructor(options: MqttAdapterOptions) {
     super();
@@ -75,11 +77,14 @@ export class MqttAdapter extends AdapterEmitter implements Adapter {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#started?.catch(() => {});
     await this.broker.stop();
   }
 
   #ingest(identity: Identity | undefined, packet: PublishPacket, isWill: boolean): boolean {
+    // The broker closing every connection as the gateway stops sets off their wills: not news.
+    if (isWill && this.#stopping) return true;
     const { topic } = packet;
     const payload = packet.payload as Buffer;
     const sender = identity?.type === 'device' ? identity.deviceId : undefined;
