@@ -165,6 +165,11 @@ describe('the dashboard in chromium', () => {
     await page.click('[data-testid=lang]');
     await page.waitForFunction("document.querySelector('[data-page=alerts]').textContent.includes('告警')");
     expect(await page.textContent('[data-page=lifts]')).toContain('电梯');
+    // The alert queue as a Chinese control room sees it (the README's picture).
+    await page.goto(`${gateway.httpUrl}/#/alerts`);
+    await page.waitForSelector('tr.alert-row');
+    expect(await page.textContent('.alerts')).toMatch(/[\u4e00-\u9fff]/);
+    await shot('alert-queue-zh');
     await page.click('[data-testid=lang]');
     await page.waitForFunction("document.querySelector('[data-page=lifts]').textContent.includes('Lifts')");
   });

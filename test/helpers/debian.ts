@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
+/** A package, needed unless its binary is on the machine (or `present()` says it is there). */
 export interface DebianNeed {
-  binary: string;
   pkg: string;
+  binary?: string;
+  present?: () => boolean;
 }
 
 function hasBinary(binary: string): boolean {
@@ -19,7 +22,9 @@ function hasBinary(binary: string): boolean {
  * servers; on a fresh machine this is what brings them in.
  */
 export async function ensureDebianPackages(needs: DebianNeed[]): Promise<void> {
-  const missing = needs.filter((n) => !hasBinary(n.binary)).map((n) => n.pkg);
+  const missing = needs
+    .filter((n) => !(n.present ? n.present() : n.binary !== undefined && hasBinary(n.binary)))
+    .map((n) => n.pkg);
   if (!missing.length) return;
   process.stderr.write(`test setup: installing ${missing.join(', ')} with apt-get …\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -28,6 +33,13 @@ export async function ensureDebianPackages(needs: DebianNeed[]): Promise<void> {
     stdio: 'inherit',
     env,
   });
+}
+
+/** A font with Chinese glyphs: without one the page's 中文 button and Chinese texts show as boxes. */
+export function hasCjkFont(): boolean {
+  if (existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) return true;
+  const fonts = spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' });
+  return fonts.status === 0 && fonts.stdout.trim().length > 0;
 }
 
 /** Path of a binary that may live in /usr/sbin (not always on a non-root PATH). */

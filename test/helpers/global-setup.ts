@@ -2,7 +2,7 @@ import { freshBundle } from '../../bin/bundle.mjs';
 import { ensureDashboardBuilt } from '../../dashboard/build.ts';
 import { PACKAGE_ROOT } from '../../gateway/paths.ts';
 import { buildServer } from '../../scripts/build.ts';
-import { ensureDebianPackages } from './debian.ts';
+import { ensureDebianPackages, hasCjkFont } from './debian.ts';
 
 /**
  * Installs the real servers the system tests run against, and builds the dashboard bundle and
@@ -15,6 +15,8 @@ export default async function setup(): Promise<void> {
     { binary: 'mbpoll', pkg: 'mbpoll' },
     { binary: 'socat', pkg: 'socat' },
     { binary: 'chromium', pkg: 'chromium' },
+    // For the browser tests' screenshots (the README's pictures).
+    { pkg: 'fonts-wqy-microhei', present: hasCjkFont },
   ]);
   await ensureDashboardBuilt();
   // The CLI tests run bin/cgw.mjs, i.e. the production bundle: rebuilt when a source changed.
