@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { GatewayError } from './errors.ts';
 
-/** The lock file in the data directory: the pid of the gateway that uses it. */
+/** The lock file in the data directory: pid and start time of the gateway that uses it. */
 export const LOCK_FILE = 'gateway.lock';
 
 function alive(pid: number): boolean {
