@@ -56,6 +56,12 @@ export const auditQuery = z.strictObject({
 });
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema };
+/** What the routes on one user (`/api/users/:username/…`) share: the path and the answers. */
+const oneUser = {
+  tags: ['users'],
+  params: userParams,
+  response: { 200: userSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
+};
 
 export interface UserRouteOptions extends DashboardDeps {
   hub: StreamHub;
@@ -109,9 +115,7 @@ export const userRoutes: FastifyPluginAsync<UserRouteOptions> = async (root, dep
               ? 'Disable a user: their sessions end and they cannot log in (admin)'
               : 'Enable a disabled user (admin)',
           description: '409 for `admin` and config users (read-only).',
-          tags: ['users'],
-          params: userParams,
-          response: { 200: userSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
+          ...oneUser,
         },
       },
       async (request) => {
@@ -131,10 +135,8 @@ export const userRoutes: FastifyPluginAsync<UserRouteOptions> = async (root, dep
       schema: {
         summary: "Change a user's role; their sessions end (admin)",
         description: '409 for `admin`, config users (read-only) and yourself.',
-        tags: ['users'],
-        params: userParams,
+        ...oneUser,
         body: roleBody,
-        response: { 200: userSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -155,10 +157,8 @@ export const userRoutes: FastifyPluginAsync<UserRouteOptions> = async (root, dep
       schema: {
         summary: "Reset a user's password; their sessions end (admin)",
         description: '409 for `admin` and config users (read-only).',
-        tags: ['users'],
-        params: userParams,
+        ...oneUser,
         body: passwordBody,
-        response: { 200: userSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
       },
     },
     async (request) => {
